@@ -1,0 +1,47 @@
+# Build settings shared by every target, and gatehouse_layer(), which declares
+# one library target per layer of DESIGN.md.
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
+endif()
+
+add_library(gatehouse_options INTERFACE)
+target_compile_options(gatehouse_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+  -Wcast-align -Woverloaded-virtual -Wconversion -Wsign-conversion
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+if(GATEHOUSE_WERROR)
+  target_compile_options(gatehouse_options INTERFACE -Werror)
+endif()
+if(GATEHOUSE_SANITIZE)
+  target_compile_options(gatehouse_options INTERFACE
+    -fsanitize=${GATEHOUSE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(gatehouse_options INTERFACE -fsanitize=${GATEHOUSE_SANITIZE})
+endif()
+
+# gatehouse_layer(NAME SOURCES ... DEPS ...): the library gatehouse_NAME with
+# alias gatehouse::NAME, public headers under include/gatehouse/NAME.
+# A layer may depend only on the layers above it in DESIGN.md's table.
+function(gatehouse_layer name)
+  cmake_parse_arguments(L "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(gatehouse_${name} ${L_SOURCES})
+  add_library(gatehouse::${name} ALIAS gatehouse_${name})
+  target_include_directories(gatehouse_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(gatehouse_${name}
+    PUBLIC ${L_DEPS}
+    PRIVATE gatehouse_options ${L_PRIVATE_DEPS})
+  # Sanitizer flags must reach every object of a sanitized binary.
+  if(GATEHOUSE_SANITIZE)
+    target_compile_options(gatehouse_${name} PUBLIC -fsanitize=${GATEHOUSE_SANITIZE})
+    target_link_options(gatehouse_${name} PUBLIC -fsanitize=${GATEHOUSE_SANITIZE})
+  endif()
+endfunction()
+
+# gatehouse_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with CTest.
+function(gatehouse_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE gatehouse_options ${T_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+endfunction()
