@@ -41,6 +41,15 @@ RetireList& retire_list() {
   return *l;
 }
 
+void full_fence() {
+#if defined(__SANITIZE_THREAD__)
+  static std::atomic<int> dummy{0};  // ThreadSanitizer does not model fences
+  dummy.fetch_add(1, std::memory_order_seq_cst);
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
 long membarrier(int cmd) { return syscall(__NR_membarrier, cmd, 0u, 0); }
 
 // REQUIRES: registry().mu held.
@@ -60,7 +69,7 @@ struct ThreadExit {
   bool exited = false;
   ~ThreadExit() {
     exited = true;
-    if (ReaderRecord* r = t_reader; r != nullptr && r->nesting == 0) {
+    if (ReaderRecord* r = t_reader; r != nullptr && r->active.load(std::memory_order_relaxed) == 0) {
       std::lock_guard lock(registry().mu);
       r->active.store(0, std::memory_order_relaxed);
       r->in_use = false;
@@ -76,11 +85,10 @@ std::uint64_t oldest_active_epoch() {
   Registry& reg = registry();
   std::lock_guard lock(reg.mu);
   init_membarrier_locked(reg);
-  if (!reg.membarrier_ok || membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!reg.membarrier_ok || membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) full_fence();
   std::uint64_t oldest = std::numeric_limits<std::uint64_t>::max();
   for (ReaderRecord* r = reg.head; r != nullptr; r = r->next) {
-    const std::uint64_t e = r->active.load(std::memory_order_acquire);
+    const std::uint64_t e = r->active.load(std::memory_order_seq_cst);
     if (e != 0) oldest = std::min(oldest, e);
   }
   return oldest;
@@ -105,7 +113,7 @@ ReaderRecord* register_reader() noexcept {
     reg.head = r;
   }
   r->in_use = true;
-  r->nesting = 0;
+  r->active.store(0, std::memory_order_relaxed);
   r->thread_blocks = 0;
   // During thread exit (after t_exit ran) the record stays assigned for good.
   if (!t_exit.exited) t_reader = r;

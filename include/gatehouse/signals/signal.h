@@ -59,7 +59,7 @@ namespace gatehouse::signals {
 
 struct ConnectOptions {
   Sender sender{};                // only sends by this sender; Sender{}: every send
-  std::string_view dispatch_uid;  // identity for de-duplication and disconnect_uid()
+  std::string_view dispatch_uid{};  // identity for de-duplication and disconnect_uid()
   Delivery delivery = Delivery::immediate;
 };
 
@@ -164,7 +164,9 @@ class Signal<R(Args...)> {
   Connection connect(T* object, M T::*member, const ConnectOptions& opts = {}) {
     if (object == nullptr || member == nullptr)
       throw std::invalid_argument("connect: null object or member");
-    auto bound = [object, member](auto&&... a) -> decltype(auto) {
+    auto bound = [object, member](auto&&... a) -> decltype(auto)
+      requires std::is_invocable_v<M T::*, T*, decltype(a)...>
+    {
       return std::invoke(member, object, std::forward<decltype(a)>(a)...);
     };
     return attach(new PlainSlot<decltype(bound)>(std::move(bound)), opts,
@@ -345,7 +347,9 @@ class Signal<R(Args...)> {
         return Out();
       }
       if constexpr (std::is_member_function_pointer_v<F>) {
-        auto bound = [&](auto&&... a) -> decltype(auto) {
+        auto bound = [&](auto&&... a) -> decltype(auto)
+          requires std::is_invocable_v<F&, T*, decltype(a)...>
+        {
           return std::invoke(self->f, alive.get(), std::forward<decltype(a)>(a)...);
         };
         return invoke(bound, s, args...);
@@ -365,7 +369,7 @@ class Signal<R(Args...)> {
     if constexpr (kArgsCopyable) {
       detail::acquire(base);
       std::shared_ptr<detail::SlotBase> hold(base, [](detail::SlotBase* p) { detail::release(p); });
-      uow->on_commit([hold = std::move(hold), s, copies = std::tuple<std::decay_t<Args>...>(args...)] {
+      uow->on_commit([hold = std::move(hold), s, copies = std::tuple<std::decay_t<Args>...>(args...)]() mutable {
         auto* slot = static_cast<Slot*>(hold.get());
         if ((slot->state.load(std::memory_order_acquire) & detail::kDisconnected) != 0) return;
         std::apply([&](auto&... a) { slot->direct(slot, s, a...); }, copies);
@@ -407,36 +411,54 @@ class Signal<R(Args...)> {
     return c != nullptr && c->has_listeners(sender, any);
   }
 
+  // The receiver list a send by `sender` should walk now, or nullptr when the
+  // signal is blocked (for all threads or this one) or has no receivers.
+  // REQUIRES: `rs` is open on this thread.
+  static const detail::Snapshot* visible(const detail::Core* c, const detail::ReadSection& rs) {
+    if (c->blocked.load(std::memory_order_relaxed) != 0) [[unlikely]]
+      return nullptr;
+    if (rs.record()->thread_blocks != 0 && detail::blocked_on_this_thread(c)) [[unlikely]]
+      return nullptr;
+    return c->head.load(std::memory_order_acquire);
+  }
+
+  static bool reaches(const detail::Entry& e, const void* sender_key) noexcept {
+    return (e.sender == nullptr || e.sender == sender_key) &&
+           e.slot->state.load(std::memory_order_relaxed) == 0;
+  }
+
   // Calls `visit(slot, thunk)` for each receiver a send by `sender` reaches.
   template <class Visit>
   static void for_each_receiver(detail::Core* c, const Sender& sender, Visit&& visit) {
     detail::ReadSection rs;
-    if (c->blocked.load(std::memory_order_relaxed) != 0) [[unlikely]]
-      return;
-    if (rs.record()->thread_blocks != 0 && detail::blocked_on_this_thread(c)) [[unlikely]]
-      return;
-    const detail::Snapshot* snap = c->head.load(std::memory_order_acquire);
+    const detail::Snapshot* snap = visible(c, rs);
     if (snap == nullptr) return;
-    const void* key = sender.key();
     for (const detail::Entry& e : *snap) {
-      if (e.sender != nullptr && e.sender != key) continue;
-      detail::SlotBase* slot = e.slot;
-      if (slot->state.load(std::memory_order_relaxed) != 0) continue;
-      visit(slot, reinterpret_cast<Thunk>(slot->thunk));
+      if (!reaches(e, sender.key())) continue;
+      visit(e.slot, reinterpret_cast<Thunk>(e.slot->thunk));
     }
   }
 
+  // The plain send: a direct loop with the arguments in registers, since this
+  // is the path every model save takes.
   static SendResult dispatch(detail::Core* c, const Sender& sender,
                              detail::arg_t<Args>... args) {
+    detail::ReadSection rs;
+    const detail::Snapshot* snap = visible(c, rs);
     if constexpr (std::is_void_v<R>) {
-      for_each_receiver(c, sender, [&](detail::SlotBase* slot, Thunk thunk) {
-        thunk(slot, sender, args...);
-      });
+      if (snap == nullptr) return;
+      for (const detail::Entry& e : *snap) {
+        if (reaches(e, sender.key()))
+          reinterpret_cast<Thunk>(e.slot->thunk)(e.slot, sender, args...);
+      }
     } else {
       Responses out;
-      for_each_receiver(c, sender, [&](detail::SlotBase* slot, Thunk thunk) {
-        if (Out r = thunk(slot, sender, args...)) out.push_back({slot->id, std::move(*r)});
-      });
+      if (snap == nullptr) return out;
+      for (const detail::Entry& e : *snap) {
+        if (!reaches(e, sender.key())) continue;
+        if (Out r = reinterpret_cast<Thunk>(e.slot->thunk)(e.slot, sender, args...))
+          out.push_back({e.slot->id, std::move(*r)});
+      }
       return out;
     }
   }

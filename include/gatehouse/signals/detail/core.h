@@ -86,10 +86,10 @@ class Core {
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
-  // nullptr when no receiver is connected.
-  std::atomic<const Snapshot*> head{nullptr};
-  std::atomic<std::uint32_t> blocked{0};  // all-thread blocks held
-  std::atomic<std::uint32_t> refs{1};
+  // Read by every send: keep on a line of their own, away from refs.
+  alignas(64) std::atomic<const Snapshot*> head{nullptr};  // nullptr: no receivers
+  std::atomic<std::uint32_t> blocked{0};                    // all-thread blocks held
+  alignas(64) std::atomic<std::uint32_t> refs{1};
 
   // Connects `slot` (the caller's reference is handed over) unless a slot with
   // the same non-empty key and sender is connected. Returns the connected slot

@@ -23,7 +23,6 @@ namespace gatehouse::signals::detail {
 
 struct alignas(64) ReaderRecord {
   std::atomic<std::uint64_t> active{0};  // epoch at entry of the outermost section, or 0
-  std::uint32_t nesting = 0;             // owner thread only
   std::uint32_t thread_blocks = 0;       // owner thread only: per-thread signal blocks held
   bool in_use = false;                   // guarded by the registry mutex
   ReaderRecord* next = nullptr;          // registry list, append-only
@@ -37,7 +36,10 @@ extern constinit std::atomic<bool> g_light_fence;
 // Registers the calling thread (first read section on it). Never fails.
 ReaderRecord* register_reader() noexcept;
 
-// RAII read section. Nests: only the outermost one announces itself.
+// RAII read section. Nests: only the outermost one announces itself, and a
+// nested one is recognised by the record being active already. (No nesting
+// counter: a read-modify-write on every send would chain consecutive sends
+// through store-to-load forwarding.)
 class ReadSection {
  public:
   ReadSection() noexcept {
@@ -45,16 +47,24 @@ class ReadSection {
     if (r == nullptr) [[unlikely]]
       r = register_reader();
     rec_ = r;
-    if (r->nesting++ == 0) {
+    outer_ = r->active.load(std::memory_order_relaxed) == 0;
+    if (outer_) [[likely]] {
+#if defined(__SANITIZE_THREAD__)
+      // ThreadSanitizer models read-modify-writes but not fences; a seq_cst
+      // exchange is a correct (slower) store-load barrier on its own.
+      r->active.exchange(g_epoch.load(std::memory_order_relaxed), std::memory_order_seq_cst);
+#else
       r->active.store(g_epoch.load(std::memory_order_relaxed), std::memory_order_relaxed);
       if (g_light_fence.load(std::memory_order_relaxed)) [[likely]]
         std::atomic_signal_fence(std::memory_order_seq_cst);
       else
         std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
     }
   }
   ~ReadSection() {
-    if (--rec_->nesting == 0) rec_->active.store(0, std::memory_order_release);
+    if (outer_) [[likely]]
+      rec_->active.store(0, std::memory_order_release);
   }
   ReadSection(const ReadSection&) = delete;
   ReadSection& operator=(const ReadSection&) = delete;
@@ -63,6 +73,7 @@ class ReadSection {
 
  private:
   ReaderRecord* rec_;
+  bool outer_;
 };
 
 // Something retired by a writer and freed after its grace period.
