@@ -1,0 +1,11 @@
+# Shared by run.sh and test.sh: configure and build one tree.
+# build_tree DIR [cmake args...]
+build_tree() {
+  local dir="$1"
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" > "$dir.configure.log" 2>&1 || {
+    cat "$dir.configure.log"
+    return 1
+  }
+  cmake --build "$dir" -j "$(nproc)"
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what Gatehouse needs, builds it three ways and runs every test:
+#   release    -Werror, RelWithDebInfo: the whole suite, and a smoke run of each
+#              benchmark binary (figures come from bench/README.md, not from here)
+#   asan       AddressSanitizer + UndefinedBehaviorSanitizer (leaks included)
+#   tsan       ThreadSanitizer, for the concurrent code (signals, core)
+# Prints one closing line "tests: N passed, N failed" over all runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+scripts/install-deps.sh
+mkdir -p build
+
+passed=0
+failed=0
+# run_ctest DIR [ctest args...]: runs CTest, adds its counts to the totals.
+run_ctest() {
+  local dir="$1"
+  shift
+  local log="$dir.ctest.log" rc=0
+  (cd "$dir" && ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@") 2>&1 | tee "$log" || rc=$?
+  local total fails
+  total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\)/\2/p' "$log" | tail -1)
+  fails=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\)/\1/p' "$log" | tail -1)
+  if [ -z "$total" ]; then
+    echo "test.sh: no test result from CTest in $dir" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  passed=$((passed + total - fails))
+  failed=$((failed + fails))
+  if [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then failed=$((failed + 1)); fi
+}
+
+echo "== release build"
+build_tree build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_ctest build/release
+echo "== benchmark smoke run (no timing is asserted)"
+for b in build/release/bench/*_bench; do
+  if "$b" --benchmark_min_time=0.001 > "$b.smoke.log" 2>&1; then
+    passed=$((passed + 1))
+  else
+    cat "$b.smoke.log"
+    echo "test.sh: benchmark $b failed to run" >&2
+    failed=$((failed + 1))
+  fi
+done
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
+build_tree build/asan -DCMAKE_BUILD_TYPE=Debug -DGATEHOUSE_SANITIZE=address,undefined -DGATEHOUSE_BENCH=OFF
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_ctest build/asan
+
+echo "== ThreadSanitizer build (concurrent layers)"
+build_tree build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_SANITIZE=thread -DGATEHOUSE_BENCH=OFF
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build/tsan -L 'core|signals'
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
