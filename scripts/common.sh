@@ -1,5 +1,5 @@
 # Shared by run.sh and test.sh: configure and build one tree.
-# build_tree DIR [cmake args...]
+# build_tree DIR [cmake args...]; BUILD_TARGET, if set, limits what is built.
 build_tree() {
   local dir="$1"
   shift
@@ -7,5 +7,5 @@ build_tree() {
     cat "$dir.configure.log"
     return 1
   }
-  cmake --build "$dir" -j "$(nproc)"
+  cmake --build "$dir" -j "$(nproc)" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
 }

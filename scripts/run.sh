@@ -7,7 +7,8 @@ source scripts/common.sh
 
 scripts/install-deps.sh
 mkdir -p build
-build_tree build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_TESTS=OFF -DGATEHOUSE_BENCH=OFF
+# Same configuration as the test command's release tree; only the command is built.
+BUILD_TARGET=gatehouse build_tree build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=ON
 
 if [ "$#" -eq 0 ]; then
   build/release/gatehouse --help

@@ -34,7 +34,7 @@ run_ctest() {
 }
 
 echo "== release build"
-build_tree build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build_tree build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=ON
 run_ctest build/release
 echo "== benchmark smoke run (no timing is asserted)"
 for b in build/release/bench/*_bench; do
@@ -48,13 +48,13 @@ for b in build/release/bench/*_bench; do
 done
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
-build_tree build/asan -DCMAKE_BUILD_TYPE=Debug -DGATEHOUSE_SANITIZE=address,undefined -DGATEHOUSE_BENCH=OFF
+build_tree build/asan -DCMAKE_BUILD_TYPE=Debug -DGATEHOUSE_SANITIZE=address,undefined -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_ctest build/asan
 
 echo "== ThreadSanitizer build (concurrent layers)"
-build_tree build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_SANITIZE=thread -DGATEHOUSE_BENCH=OFF
+build_tree build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_SANITIZE=thread -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=OFF
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build/tsan -L 'core|signals'
 
 echo "tests: $passed passed, $failed failed"

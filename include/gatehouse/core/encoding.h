@@ -1,0 +1,33 @@
+// Text encodings of bytes: base64 (standard and URL-safe, as Python's base64
+// module), hex, and base36 (Django's int_to_base36 / base36_to_int).
+//
+// Decoders never throw: they return std::nullopt for input that is not valid.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gatehouse::core {
+
+// Standard alphabet with '=' padding (base64.b64encode).
+std::string base64_encode(std::string_view bytes);
+// Accepts padded input only, as base64.b64decode(validate=True).
+std::optional<std::string> base64_decode(std::string_view text);
+
+// URL-safe alphabet ('-' and '_'); `pad` adds '=' (Django's signing strips it).
+std::string base64url_encode(std::string_view bytes, bool pad = false);
+// Padding optional.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+// Lower-case hex.
+std::string hex_encode(std::string_view bytes);
+// Either case; even length.
+std::optional<std::string> hex_decode(std::string_view text);
+
+std::string base36_encode(std::uint64_t value);
+// Lower or upper case; at most 13 digits (Django caps input length too).
+std::optional<std::uint64_t> base36_decode(std::string_view text);
+
+}  // namespace gatehouse::core
