@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   clang libclang-rt-14-dev clang-format   # libFuzzer and the sanitizer runtimes
   # libraries (DESIGN.md, "Dependencies")
-  libboost-dev libcli11-dev libssl-dev
+  libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )
