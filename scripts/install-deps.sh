@@ -14,6 +14,7 @@ PACKAGES=(
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-django python3-argon2 python3-bcrypt   # the Django round trip
 )
 
 if [ "${GATEHOUSE_SKIP_APT:-0}" = "1" ]; then exit 0; fi

@@ -111,8 +111,11 @@ class BcryptHasher final : public Hasher {
     if (!bcrypt_rounds(data, limits_.max_bcrypt_rounds)) return std::nullopt;
     return data;
   }
+  // bcrypt reads at most 72 bytes; libxcrypt refuses phrases over 512, so cut
+  // first (as Python's bcrypt does) to give long passwords the same hash.
   std::string prepare(std::string_view password) const {
-    return sha256_ ? core::hex_encode(crypto::sha256(password)) : std::string(password);
+    if (sha256_) return core::hex_encode(crypto::sha256(password));
+    return std::string(password.substr(0, 72));
   }
 
   bool sha256_;
