@@ -1,0 +1,25 @@
+# cmake -DINPUT=file -DOUTPUT=file.cpp -DNAME=symbol -P embed_text.cmake
+# Writes a C++ source defining `std::string_view const NAME[]` chunks (each
+# under 64 KiB, split at line ends) and NAME_count, so the text needs no file
+# at run time.
+file(READ "${INPUT}" text)
+string(LENGTH "${text}" total)
+set(out "// Generated from ${INPUT} by cmake/embed_text.cmake. Do not edit.\n#include <cstddef>\n#include <string_view>\n\nnamespace gatehouse::data {\nextern const std::string_view ${NAME}[];\nextern const std::size_t ${NAME}_count;\nconst std::string_view ${NAME}[] = {\n")
+set(pos 0)
+set(count 0)
+while(pos LESS total)
+  math(EXPR remaining "${total} - ${pos}")
+  if(remaining GREATER 60000)
+    string(SUBSTRING "${text}" ${pos} 60000 piece)
+    string(FIND "${piece}" "\n" last_nl REVERSE)
+    math(EXPR len "${last_nl} + 1")
+  else()
+    set(len ${remaining})
+  endif()
+  string(SUBSTRING "${text}" ${pos} ${len} piece)
+  string(APPEND out "R\"gh(${piece})gh\",\n")
+  math(EXPR pos "${pos} + ${len}")
+  math(EXPR count "${count} + 1")
+endwhile()
+string(APPEND out "};\nconst std::size_t ${NAME}_count = ${count};\n}  // namespace gatehouse::data\n")
+file(WRITE "${OUTPUT}" "${out}")
