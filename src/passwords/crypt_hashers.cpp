@@ -124,8 +124,8 @@ class BcryptHasher final : public Hasher {
 };
 
 // The crypt(3) settings the crypt hasher accepts, each at a bounded cost:
-// traditional DES (what Django wrote), MD5-crypt, SHA-crypt with at most
-// 1,000,000 rounds, and bcrypt within the limits. Others (yescrypt, scrypt,
+// traditional DES (what Django wrote), MD5-crypt, SHA-crypt within
+// max_crypt_rounds, and bcrypt within the limits. Others (yescrypt, scrypt,
 // gost) carry costs this hasher does not parse, so they are refused.
 bool crypt_setting_allowed(std::string_view h, const HasherLimits& limits) {
   if (!h.starts_with('$')) return h.size() >= 2;  // DES: two salt characters, then the hash
@@ -136,13 +136,14 @@ bool crypt_setting_allowed(std::string_view h, const HasherLimits& limits) {
     if (!rest.starts_with("rounds=")) return true;  // default 5000
     const auto end = rest.find('$');
     if (end == std::string_view::npos) return false;
-    return detail::parse_count(rest.substr(7, end - 7), 1'000'000).has_value();
+    return detail::parse_count(rest.substr(7, end - 7), limits.max_crypt_rounds).has_value();
   }
   return false;
 }
 
 class CryptHasher final : public Hasher {
  public:
+  explicit CryptHasher(const HasherLimits& limits) : limits_(limits) {}
   std::string_view algorithm() const noexcept override { return "crypt"; }
   std::string salt() const override { return core::random_string(2); }
 
@@ -189,6 +190,8 @@ std::shared_ptr<const Hasher> bcrypt_sha256_hasher(std::uint32_t rounds, const H
 std::shared_ptr<const Hasher> bcrypt_hasher(std::uint32_t rounds, const HasherLimits& limits) {
   return std::make_shared<BcryptHasher>(false, rounds, limits);
 }
-std::shared_ptr<const Hasher> crypt_hasher() { return std::make_shared<CryptHasher>(); }
+std::shared_ptr<const Hasher> crypt_hasher(const HasherLimits& limits) {
+  return std::make_shared<CryptHasher>(limits);
+}
 
 }  // namespace gatehouse::passwords

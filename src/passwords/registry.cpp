@@ -41,7 +41,7 @@ HasherRegistry HasherRegistry::defaults(std::uint64_t pbkdf2_iterations, const H
       md5_hasher(),
       unsalted_sha1_hasher(),
       unsalted_md5_hasher(),
-      crypt_hasher(),
+      crypt_hasher(limits),
   });
 }
 
@@ -77,13 +77,17 @@ bool HasherRegistry::check_password(std::string_view password, std::string_view 
   if (!is_password_usable(encoded)) return false;
   const Hasher* hasher = identify(encoded);
   if (hasher == nullptr) return false;
+  return finish_check(*hasher, password, encoded, hasher->verify(password, encoded), setter);
+}
+
+bool HasherRegistry::finish_check(const Hasher& hasher, std::string_view password, std::string_view encoded,
+                                  bool correct, const Setter& setter) const {
   const Hasher& best = preferred();
-  const bool hasher_changed = hasher != &best;
+  const bool hasher_changed = &hasher != &best;
   const bool update = hasher_changed || best.must_update(encoded);
-  const bool correct = hasher->verify(password, encoded);
   // Django: make a wrong password against a weaker hash of the preferred
   // algorithm cost the full price, so timing does not reveal the weak hash.
-  if (!correct && !hasher_changed && update) hasher->harden_runtime(password, encoded);
+  if (!correct && !hasher_changed && update) hasher.harden_runtime(password, encoded);
   if (correct && update && setter) setter(password);
   return correct;
 }

@@ -26,6 +26,7 @@ struct HasherLimits {
   std::uint32_t max_argon2_parallelism = 64;          // default 8
   std::uint64_t max_scrypt_memory = 256u << 20;       // 128 * r * N bytes; default 16 MiB
   std::uint32_t max_scrypt_parallelism = 64;          // default 5
+  std::uint32_t max_crypt_rounds = 1'000'000;         // SHA-crypt "rounds="; default 5000
 };
 
 // What PBKDF2 hashers expose so the hash pool can batch verifications.

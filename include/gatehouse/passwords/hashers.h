@@ -48,6 +48,6 @@ std::shared_ptr<const Hasher> sha1_hasher();
 std::shared_ptr<const Hasher> md5_hasher();
 std::shared_ptr<const Hasher> unsalted_sha1_hasher();
 std::shared_ptr<const Hasher> unsalted_md5_hasher();
-std::shared_ptr<const Hasher> crypt_hasher();
+std::shared_ptr<const Hasher> crypt_hasher(const HasherLimits& limits = {});
 
 }  // namespace gatehouse::passwords

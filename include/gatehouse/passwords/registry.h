@@ -65,6 +65,12 @@ class HasherRegistry {
   bool check_password(std::string_view password, std::string_view encoded,
                       const Setter& setter = {}) const;
 
+  // The rest of check_password once `correct` is known, for verifiers that
+  // computed it themselves (the hash pool's batch path): runs harden_runtime
+  // or the setter as check_password would. REQUIRES: hasher == identify(encoded).
+  bool finish_check(const Hasher& hasher, std::string_view password, std::string_view encoded, bool correct,
+                    const Setter& setter = {}) const;
+
   // Whether a hash made by a registered hasher should be re-made now.
   bool must_update(std::string_view encoded) const noexcept;
 

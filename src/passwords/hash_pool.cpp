@@ -1,0 +1,163 @@
+#include "gatehouse/passwords/hash_pool.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "gatehouse/core/constant_time.h"
+#include "gatehouse/core/encoding.h"
+#include "gatehouse/crypto/pbkdf2.h"
+
+namespace gatehouse::passwords {
+
+struct HashPool::Request {
+  std::string password;
+  std::string encoded;  // empty for make_password
+  bool make = false;
+  std::promise<CheckResult> checked;
+  std::promise<std::string> made;
+  // Set when the request can join a PBKDF2 batch.
+  const Hasher* hasher = nullptr;
+  std::optional<Pbkdf2Parts> pbkdf2;
+};
+
+HashPool::HashPool(const HasherRegistry& registry, Options options) : registry_(registry), options_(options) {
+  if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (options_.max_queue == 0 || options_.max_batch == 0)
+    throw std::invalid_argument("HashPool: max_queue and max_batch must be at least 1");
+  workers_.reserve(options_.threads);
+  for (std::size_t i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { run(); });
+}
+
+HashPool::~HashPool() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void HashPool::enqueue(Request&& r) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= options_.max_queue) throw PoolFull();
+    queue_.push_back(std::move(r));
+  }
+  cv_.notify_one();
+}
+
+std::future<CheckResult> HashPool::check(std::string password, std::string encoded) {
+  Request r;
+  r.password = std::move(password);
+  r.encoded = std::move(encoded);
+  if (is_password_usable(r.encoded)) {
+    r.hasher = registry_.identify(r.encoded);
+    if (r.hasher != nullptr) r.pbkdf2 = r.hasher->pbkdf2_parts(r.encoded);
+  }
+  auto f = r.checked.get_future();
+  enqueue(std::move(r));
+  return f;
+}
+
+std::future<std::string> HashPool::make_password(std::string password) {
+  Request r;
+  r.password = std::move(password);
+  r.make = true;
+  auto f = r.made.get_future();
+  enqueue(std::move(r));
+  return f;
+}
+
+std::size_t HashPool::queue_depth() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+HashPool::Stats HashPool::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void HashPool::run() {
+  for (;;) {
+    std::vector<Request> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+      // Partners: queued PBKDF2 checks with the same PRF and iteration count.
+      const auto& first = batch.front().pbkdf2;
+      if (first && options_.max_batch > 1) {
+        for (auto it = queue_.begin(); it != queue_.end() && batch.size() < options_.max_batch;) {
+          if (it->pbkdf2 && it->pbkdf2->sha256 == first->sha256 && it->pbkdf2->iterations == first->iterations) {
+            batch.push_back(std::move(*it));
+            it = queue_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+    }
+    serve_batch(batch);
+  }
+}
+
+void HashPool::serve_batch(std::vector<Request>& batch) {
+  if (batch.size() == 1 && !batch.front().pbkdf2) {
+    Request& r = batch.front();
+    try {
+      if (r.make) {
+        r.made.set_value(registry_.make_password(r.password));
+      } else {
+        CheckResult result;
+        result.correct = registry_.check_password(r.password, r.encoded, [&](std::string_view) { result.needs_upgrade = true; });
+        r.checked.set_value(result);
+      }
+    } catch (...) {
+      if (r.make) {
+        r.made.set_exception(std::current_exception());
+      } else {
+        r.checked.set_exception(std::current_exception());
+      }
+    }
+    std::lock_guard lock(mu_);
+    ++stats_.checks;
+    return;
+  }
+  // PBKDF2 checks, derived together.
+  std::vector<crypto::Pbkdf2Job> jobs;
+  jobs.reserve(batch.size());
+  for (const Request& r : batch) {
+    const auto& p = *r.pbkdf2;
+    jobs.push_back({p.sha256 ? crypto::Prf::hmac_sha256 : crypto::Prf::hmac_sha1, r.password, p.salt,
+                    p.iterations, p.sha256 ? std::size_t{32} : std::size_t{20}, {}});
+  }
+  try {
+    crypto::pbkdf2_batch(jobs);
+  } catch (...) {
+    for (Request& r : batch) r.checked.set_exception(std::current_exception());
+    return;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Request& r = batch[i];
+    try {
+      const bool correct = core::constant_time_equal(core::base64_encode(jobs[i].out), r.pbkdf2->hash_b64);
+      CheckResult result;
+      result.correct = registry_.finish_check(*r.hasher, r.password, r.encoded, correct,
+                                              [&](std::string_view) { result.needs_upgrade = true; });
+      r.checked.set_value(result);
+    } catch (...) {
+      r.checked.set_exception(std::current_exception());
+    }
+  }
+  std::lock_guard lock(mu_);
+  stats_.checks += batch.size();
+  if (batch.size() > 1) {
+    ++stats_.batches;
+    stats_.batched_checks += batch.size();
+  }
+}
+
+}  // namespace gatehouse::passwords
