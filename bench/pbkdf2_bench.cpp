@@ -11,6 +11,7 @@
 
 #include "gatehouse/crypto/pbkdf2.h"
 #include "gatehouse/crypto/sha.h"
+#include "gatehouse/passwords/hashers.h"
 #include "kernels.h"
 
 namespace gc = gatehouse::crypto;
@@ -66,8 +67,22 @@ void BM_RawBound_3M_Compressions(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// verify() at Django's defaults (argon2id m=100 MiB t=2 p=8; bcrypt 12 rounds).
+void BM_Verify(benchmark::State& state, std::shared_ptr<const gatehouse::passwords::Hasher> h) {
+  const std::string stored = h->encode(kPassword);
+  for (auto _ : state) {
+    bool ok = h->verify(kPassword, stored);
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_Verify, argon2, gatehouse::passwords::argon2_hasher())
+    ->Name("verify_default/argon2")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Verify, bcrypt_sha256, gatehouse::passwords::bcrypt_sha256_hasher())
+    ->Name("verify_default/bcrypt_sha256")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_RawBound_3M_Compressions)->Name("pbkdf2_sha256_1.5M/raw_bound")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Pbkdf2_Gatehouse)->Name("pbkdf2_sha256_1.5M/gatehouse")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Pbkdf2_GatehouseBatch)->Name("pbkdf2_sha256_1.5M/gatehouse_batch")->Arg(2)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();

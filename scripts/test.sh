@@ -3,7 +3,9 @@
 #   release    -Werror, RelWithDebInfo: the whole suite, and a smoke run of each
 #              benchmark binary (figures come from bench/README.md, not from here)
 #   asan       AddressSanitizer + UndefinedBehaviorSanitizer (leaks included)
-#   tsan       ThreadSanitizer, for the concurrent code (signals, core)
+#   tsan       ThreadSanitizer, for the concurrent code (signals, core, the hash pool)
+#   fuzz       clang + libFuzzer + ASan/UBSan: check_password and identify_hasher
+#              over the seed corpus for GATEHOUSE_FUZZ_SECONDS (default 60)
 # Prints one closing line "tests: N passed, N failed" over all runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +57,26 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 
 echo "== ThreadSanitizer build (concurrent layers)"
 build_tree build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_SANITIZE=thread -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=OFF
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build/tsan -L 'core|signals'
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+run_ctest build/tsan -L 'core|signals'
+run_ctest build/tsan -R '^HashPool\.'
+unset TSAN_OPTIONS
+
+echo "== libFuzzer (clang, ASan+UBSan)"
+CXX=clang++ build_tree build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_SANITIZE=address,undefined \
+  -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link -DGATEHOUSE_TESTS=OFF -DGATEHOUSE_BENCH=OFF -DGATEHOUSE_FUZZ=ON
+fuzz_corpus=$(mktemp -d)
+cp fuzz/corpus/* "$fuzz_corpus/"
+if build/fuzz/fuzz/check_password_fuzz -max_total_time="${GATEHOUSE_FUZZ_SECONDS:-60}" -timeout=10 \
+     -rss_limit_mb=4096 -print_final_stats=1 "$fuzz_corpus" > build/fuzz.log 2>&1; then
+  passed=$((passed + 1))
+  grep -E "^(Done|stat::number_of_executed_units)" build/fuzz.log || true
+else
+  tail -50 build/fuzz.log
+  echo "test.sh: the fuzzer found a failure (input saved in the working directory)" >&2
+  failed=$((failed + 1))
+fi
+rm -rf "$fuzz_corpus"
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
