@@ -12,9 +12,11 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format   # libFuzzer and the sanitizer runtimes
   # libraries (DESIGN.md, "Dependencies")
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
+  libsqlite3-dev libpq-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-django python3-argon2 python3-bcrypt   # the Django round trip
+  postgresql-15 sqlite3                                  # real databases for the tests
 )
 
 if [ "${GATEHOUSE_SKIP_APT:-0}" = "1" ]; then exit 0; fi
