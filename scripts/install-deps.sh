@@ -12,7 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format   # libFuzzer and the sanitizer runtimes
   # libraries (DESIGN.md, "Dependencies")
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
-  libsqlite3-dev libpq-dev
+  libsqlite3-dev libpq-dev libunistring-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-django python3-argon2 python3-bcrypt   # the Django round trip

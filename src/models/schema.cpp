@@ -25,6 +25,14 @@ std::vector<std::string> create_table_sql(const ModelInfoBase& m, db::Engine eng
   }
   sql += ")";
   std::vector<std::string> out{sql};
+  for (const auto& cols : m.unique_together()) {
+    std::string name = m.table(), list;
+    for (const auto& c : cols) {
+      name += "_" + c;
+      list += (list.empty() ? "" : ", ") + c;
+    }
+    out.push_back("CREATE UNIQUE INDEX IF NOT EXISTS " + name + "_uniq ON " + m.table() + " (" + list + ")");
+  }
   for (const auto& col : indexes)
     out.push_back("CREATE INDEX IF NOT EXISTS " + m.table() + "_" + col + "_idx ON " + m.table() + " (" + col + ")");
   return out;

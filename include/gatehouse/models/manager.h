@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "gatehouse/db/error.h"
 #include "gatehouse/db/transaction.h"
 #include "gatehouse/models/model.h"
 

@@ -87,6 +87,8 @@ class ModelInfoBase {
   const std::vector<FieldInfo>& fields() const noexcept { return fields_; }
   const FieldInfo* field(std::string_view column) const noexcept;
   const FieldInfo& pk_field() const;
+  // Column sets that must be unique together (Django's unique_together).
+  const std::vector<std::vector<std::string>>& unique_together() const noexcept { return unique_together_; }
   signals::Sender sender() const noexcept { return sender_; }
 
   // Type-erased instances, for deletes that cross models.
@@ -100,6 +102,7 @@ class ModelInfoBase {
   ModelInfoBase(std::string app_label, std::string model_name, std::string table, signals::Sender sender);
   std::string app_label_, model_name_, table_;
   std::vector<FieldInfo> fields_;
+  std::vector<std::vector<std::string>> unique_together_;
   signals::Sender sender_;
 };
 
@@ -130,6 +133,13 @@ class ModelInfo final : public ModelInfoBase {
   ModelInfo& field(std::string column, T M::*member, FieldOptions options = {}) {
     if (options.references && options.references->one_to_one) options.unique = true;
     add(std::move(column), member, std::move(options));
+    return *this;
+  }
+
+  ModelInfo& unique_together(std::vector<std::string> columns) {
+    for (const auto& c : columns)
+      if (field(c) == nullptr) throw std::logic_error("unique_together names no field of " + table_ + ": " + c);
+    unique_together_.push_back(std::move(columns));
     return *this;
   }
 

@@ -1,0 +1,24 @@
+// The schema of the auth layer, and migrate() for it.
+//
+// Compatible with Django 3.2+: on a database Django already migrated, the
+// tables are adopted as they are (a table that exists is not created again).
+// A Django project that later shares a Gatehouse-made database runs
+// `manage.py migrate --fake-initial`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gatehouse/db/database.h"
+#include "gatehouse/db/migrations.h"
+
+namespace gatehouse::auth {
+
+std::vector<db::Migration> migrations();
+
+// Registers the auth models, connects create_default_permissions to
+// post_migrate, and applies `extra` after the auth migrations. Returns the
+// migrations applied now.
+std::vector<std::string> migrate(db::Database& db, const std::vector<db::Migration>& extra = {});
+
+}  // namespace gatehouse::auth
