@@ -15,7 +15,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libunistring-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-django python3-argon2 python3-bcrypt   # the Django round trip
+  python3 python3-django python3-argon2 python3-bcrypt python3-psycopg2  # the Django round trips
   postgresql-15 sqlite3                                  # real databases for the tests
 )
 
