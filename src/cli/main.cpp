@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "gatehouse/version.h"
+#include "commands.h"
 #include "password_command.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", gatehouse::kVersion);
   app.require_subcommand(0, 1);
   int exit_code = 0;
+  gatehouse::cli::add_migrate_command(app, exit_code);
+  gatehouse::cli::add_createsuperuser_command(app, exit_code);
+  gatehouse::cli::add_changepassword_command(app, exit_code);
+  gatehouse::cli::add_check_command(app, exit_code);
   gatehouse::cli::add_password_command(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,258 @@
+#include "commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gatehouse/auth/migrations.h"
+#include "gatehouse/auth/user_manager.h"
+#include "gatehouse/db/database.h"
+#include "gatehouse/db/migrations.h"
+#include "gatehouse/passwords/registry.h"
+#include "gatehouse/passwords/validators.h"
+#include "stdin_password.h"
+#include "terminal.h"
+
+namespace gatehouse::cli {
+
+namespace {
+
+// One line on stderr, in the command's voice.
+int fail(const std::string& message, int code = 1) {
+  std::fprintf(stderr, "gatehouse: %s\n", message.c_str());
+  return code;
+}
+
+std::unique_ptr<db::Database> open_database() { return std::make_unique<db::Database>(db::database_url_from_environment()); }
+
+// Runs `body`, turning the errors a person can act on into one line each.
+template <class F>
+int guarded(F body) {
+  try {
+    return body();
+  } catch (const db::DatabaseError& e) {
+    if (e.kind() == db::ErrorKind::connection || e.kind() == db::ErrorKind::configuration)
+      return fail("database unavailable: " + std::string(e.what()) + " (GATEHOUSE_DATABASE_URL)");
+    return fail(std::string("database error: ") + e.what());
+  } catch (const models::ValidationError& e) {
+    return fail(std::string("invalid value: ") + e.what());
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}
+
+std::vector<std::string> password_problems(const std::string& password, const auth::User& user) {
+  passwords::UserAttributes attrs{{{"username", user.username},
+                                   {"first_name", user.first_name},
+                                   {"last_name", user.last_name},
+                                   {"email", user.email}}};
+  std::vector<std::string> out;
+  for (const auto& e : passwords::validate_password(password, &attrs, passwords::default_validators())) out.push_back(e.message);
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& messages) {
+  std::string s;
+  for (const auto& m : messages) s += (s.empty() ? "" : " ") + m;
+  return s;
+}
+
+// Asks twice without echo until both agree and the validators pass (or the
+// person accepts a weak one, as Django offers).
+std::optional<std::string> ask_new_password(const auth::User& user) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto first = prompt_password("Password: ");
+    if (!first) return std::nullopt;
+    auto second = prompt_password("Password (again): ");
+    if (!second) return std::nullopt;
+    if (*first != *second) {
+      std::fputs("Error: Your passwords didn't match.\n", stderr);
+      continue;
+    }
+    if (first->empty()) {
+      std::fputs("Error: Blank passwords aren't allowed.\n", stderr);
+      continue;
+    }
+    const auto problems = password_problems(*first, user);
+    if (problems.empty()) return first;
+    std::fprintf(stderr, "This password is not good enough: %s\n", joined(problems).c_str());
+    auto answer = prompt_line("Bypass password validation and use it anyway? [y/N]: ");
+    if (answer && (*answer == "y" || *answer == "Y")) return first;
+  }
+  return std::nullopt;
+}
+
+// ---- migrate --------------------------------------------------------------------
+
+int run_migrate() {
+  return guarded([] {
+    auto db = open_database();
+    const auto applied = auth::migrate(*db);
+    std::printf("Database: %s\n", db->display_url().c_str());
+    if (applied.empty()) {
+      std::printf("No migrations to apply.\n");
+    } else {
+      for (const auto& m : applied) std::printf("  Applied %s\n", m.c_str());
+    }
+    return 0;
+  });
+}
+
+// ---- createsuperuser --------------------------------------------------------------
+
+struct SuperuserOptions {
+  std::string username, email;
+  bool noinput = false;
+};
+
+int run_createsuperuser(const SuperuserOptions& o) {
+  return guarded([&]() -> int {
+    auto db = open_database();
+    auth::migrate(*db);  // the tables must exist; a no-op once migrated
+    auto conn = db->acquire();
+    auth::UserManager users(*conn);
+    std::string username = o.username, email = o.email;
+    std::optional<std::string> password;
+    if (o.noinput) {
+      if (username.empty()) return fail("You must use --username with --noinput.", 2);
+      if (const char* env = std::getenv("GATEHOUSE_SUPERUSER_PASSWORD")) password = env;
+    } else {
+      if (!stdin_is_terminal())
+        return fail("Superuser creation skipped: not running in a terminal. Use --noinput with "
+                    "GATEHOUSE_SUPERUSER_PASSWORD.", 1);
+      while (username.empty()) {
+        auto line = prompt_line("Username: ");
+        if (!line) return fail("cancelled");
+        username = *line;
+        if (auto e = auth::username_error(auth::normalize_username(username))) {
+          std::fprintf(stderr, "Error: %s\n", e->c_str());
+          username.clear();
+        } else if (users.exists({models::eq("username", auth::normalize_username(username))})) {
+          std::fputs("Error: That username is already taken.\n", stderr);
+          username.clear();
+        }
+      }
+      if (email.empty()) {
+        auto line = prompt_line("Email address: ");
+        if (!line) return fail("cancelled");
+        email = *line;
+      }
+    }
+    const std::string normalized = auth::normalize_username(username);
+    if (auto e = auth::username_error(normalized)) return fail(*e);
+    if (users.exists({models::eq("username", normalized)})) return fail("That username is already taken.");
+    if (!email.empty()) {
+      if (auto e = auth::email_error(email)) return fail(*e + " ('" + email + "')");
+    }
+    auth::User probe;
+    probe.username = normalized;
+    probe.email = email;
+    if (!o.noinput) {
+      password = ask_new_password(probe);
+      if (!password) return fail("no acceptable password given; superuser not created");
+    } else if (password) {
+      const auto problems = password_problems(*password, probe);
+      if (!problems.empty()) return fail("GATEHOUSE_SUPERUSER_PASSWORD is too weak: " + joined(problems));
+    }
+    users.create_superuser(username, email, password ? std::optional<std::string_view>(*password) : std::nullopt);
+    std::printf("Superuser created successfully.\n");
+    return 0;
+  });
+}
+
+// ---- changepassword ----------------------------------------------------------------
+
+int run_changepassword(const std::string& username) {
+  return guarded([&]() -> int {
+    auto db = open_database();
+    auto conn = db->acquire();
+    auth::UserManager users(*conn);
+    auto found = users.find({models::eq("username", auth::normalize_username(username))});
+    if (!found) return fail("user '" + username + "' does not exist");
+    auth::User user = std::move(*found);
+    std::string password;
+    if (stdin_is_terminal()) {
+      std::fprintf(stderr, "Changing password for user '%s'\n", user.username.c_str());
+      auto chosen = ask_new_password(user);
+      if (!chosen) return fail("Aborting: password unchanged.");
+      password = *chosen;
+    } else {
+      password = read_password_from_stdin();
+      if (password.empty()) return fail("Blank passwords aren't allowed.");
+      const auto problems = password_problems(password, user);
+      if (!problems.empty()) return fail("This password is not good enough: " + joined(problems));
+    }
+    user.set_password(password);
+    users.save(user, {.update_fields = {"password"}});
+    std::printf("Password changed successfully for user '%s'.\n", user.username.c_str());
+    return 0;
+  });
+}
+
+// ---- check ---------------------------------------------------------------------------
+
+int run_check() {
+  std::vector<std::string> issues;
+  try {
+    (void)passwords::pbkdf2_iterations_from_environment();
+  } catch (const std::exception& e) {
+    issues.push_back(e.what());
+  }
+  try {
+    auto db = open_database();
+    auto conn = db->acquire();
+    (void)conn->execute("SELECT 1");
+    const auto applied = db::applied_migrations(*db);
+    for (const auto& m : auth::migrations()) {
+      const std::string name = m.app + "." + m.name;
+      if (std::find(applied.begin(), applied.end(), name) == applied.end())
+        issues.push_back("migration " + name + " is not applied: run `gatehouse migrate`");
+    }
+  } catch (const std::exception& e) {
+    issues.push_back(std::string("database: ") + e.what());
+  }
+  if (issues.empty()) {
+    std::printf("System check identified no issues.\n");
+    return 0;
+  }
+  for (const auto& i : issues) std::fprintf(stderr, "gatehouse: check: %s\n", i.c_str());
+  std::fprintf(stderr, "System check identified %zu issue(s).\n", issues.size());
+  return 1;
+}
+
+}  // namespace
+
+void add_migrate_command(CLI::App& app, int& exit_code) {
+  app.add_subcommand("migrate", "Create or update the database schema (GATEHOUSE_DATABASE_URL)")
+      ->callback([&exit_code] { exit_code = run_migrate(); });
+}
+
+void add_createsuperuser_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<SuperuserOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "createsuperuser",
+      "Create a superuser; asks for what is missing and the password twice (hidden), or with --noinput "
+      "takes the password from GATEHOUSE_SUPERUSER_PASSWORD (unset: an unusable password)");
+  cmd->add_option("--username", o->username, "Username");
+  cmd->add_option("--email", o->email, "Email address");
+  cmd->add_flag("--noinput,--no-input", o->noinput, "Ask nothing");
+  cmd->callback([o, &exit_code] { exit_code = run_createsuperuser(*o); });
+}
+
+void add_changepassword_command(CLI::App& app, int& exit_code) {
+  auto username = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "changepassword", "Change a user's password: asked twice (hidden) at a terminal, else read from standard input");
+  cmd->add_option("USER", *username, "Username")->required();
+  cmd->callback([username, &exit_code] { exit_code = run_changepassword(*username); });
+}
+
+void add_check_command(CLI::App& app, int& exit_code) {
+  app.add_subcommand("check", "Check the configuration and the database; exit 1 if anything needs attention")
+      ->callback([&exit_code] { exit_code = run_check(); });
+}
+
+}  // namespace gatehouse::cli

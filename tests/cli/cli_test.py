@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""The gatehouse command against a real database: migrate, check,
+createsuperuser (--noinput and at a terminal), changepassword (stdin and
+terminal), and its one-line errors.
+
+Usage: cli_test.py PATH_TO_GATEHOUSE ENGINE   (ENGINE: sqlite or postgresql;
+postgresql uses the cluster in GATEHOUSE_TEST_POSTGRES_URL)
+"""
+import os
+import pty
+import secrets
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+GATEHOUSE, ENGINE = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def expect(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+def database_url(tmp):
+    if ENGINE == "sqlite":
+        return "sqlite:" + os.path.join(tmp, "cli.sqlite3")
+    import psycopg2
+    base = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
+    schema = "cli_" + secrets.token_hex(6)
+    with psycopg2.connect(base) as conn, conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA " + schema)
+    return base + ("&" if "?" in base else "?") + "options=-c%20search_path%3D" + schema
+
+
+tmp = tempfile.mkdtemp()
+ENV = dict(os.environ, GATEHOUSE_DATABASE_URL=database_url(tmp), GATEHOUSE_PBKDF2_ITERATIONS="1000")
+
+
+def run(args, stdin=b"", env=None):
+    r = subprocess.run([GATEHOUSE] + args, input=stdin, capture_output=True, env=env or ENV, timeout=120)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def run_at_terminal(args, answers):
+    """Runs the command on a pty, answering each prompt (a substring) in turn."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(GATEHOUSE, [GATEHOUSE] + args, ENV)
+    output = b""
+    pending = list(answers)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        if pending and pending[0][0].encode() in output.split(b"\n")[-1]:
+            os.write(fd, pending.pop(0)[1].encode() + b"\n")
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def one_line(err):
+    return err.count("\n") == 1 and err.startswith("gatehouse: ")
+
+
+# migrate and check
+rc, out, err = run(["check"])
+expect(rc == 1 and "not applied" in err, "check before migrate: %d %s" % (rc, err))
+rc, out, err = run(["migrate"])
+expect(rc == 0 and "Applied auth.0001_initial" in out, "migrate: %d %s %s" % (rc, out, err))
+rc, out, err = run(["migrate"])
+expect(rc == 0 and "No migrations to apply." in out, "migrate twice: %s" % out)
+rc, out, err = run(["check"])
+expect(rc == 0 and "no issues" in out, "check after migrate: %s %s" % (out, err))
+
+# createsuperuser --noinput
+good = "correct horse battery staple"
+rc, out, err = run(["createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.com"],
+                   env=dict(ENV, GATEHOUSE_SUPERUSER_PASSWORD=good))
+expect(rc == 0 and "created" in out, "createsuperuser --noinput: %d %s" % (rc, err))
+expect(good not in out + err, "the password was printed")
+rc, out, err = run(["createsuperuser", "--noinput", "--username", "admin"], env=dict(ENV, GATEHOUSE_SUPERUSER_PASSWORD=good))
+expect(rc != 0 and "already taken" in err and one_line(err), "duplicate username: %d %r" % (rc, err))
+rc, out, err = run(["createsuperuser", "--noinput", "--username", "bob", "--email", "not-an-email"])
+expect(rc != 0 and "valid email" in err and one_line(err), "invalid email: %r" % err)
+rc, out, err = run(["createsuperuser", "--noinput", "--username", "bob"], env=dict(ENV, GATEHOUSE_SUPERUSER_PASSWORD="12345"))
+expect(rc != 0 and "too weak" in err and one_line(err), "weak password: %r" % err)
+expect("12345" not in err, "weak password echoed")
+rc, out, err = run(["createsuperuser", "--noinput"])
+expect(rc == 2 and "--username" in err, "missing username: %d %r" % (rc, err))
+rc, out, err = run(["createsuperuser", "--noinput", "--username", "bad name"])
+expect(rc != 0 and "valid username" in err, "invalid username: %r" % err)
+rc, out, err = run(["createsuperuser"])
+expect(rc != 0 and "terminal" in err, "createsuperuser without a terminal: %r" % err)
+
+# createsuperuser at a terminal: mismatched passwords, then a weak one refused, then a good one
+rc, out = run_at_terminal(["createsuperuser"], [
+    ("Username:", "carol"),
+    ("Email address:", "carol@example.com"),
+    ("Password:", "first try passphrase"),
+    ("Password (again):", "something else"),
+    ("Password:", "tiny"),
+    ("Password (again):", "tiny"),
+    ("anyway?", "n"),
+    ("Password:", good),
+    ("Password (again):", good),
+])
+expect(rc == 0 and "didn't match" in out and "not good enough" in out and "created successfully" in out,
+       "interactive createsuperuser: %d %r" % (rc, out[-400:]))
+expect(good not in out and "first try passphrase" not in out, "a typed password was echoed")
+
+# changepassword: stdin, terminal, errors
+rc, out, err = run(["changepassword", "admin"], stdin=b"a brand new passphrase\n")
+expect(rc == 0 and "changed successfully" in out, "changepassword from stdin: %d %s" % (rc, err))
+rc, out, err = run(["changepassword", "admin"], stdin=b"123\n")
+expect(rc != 0 and "not good enough" in err and one_line(err), "weak changepassword: %r" % err)
+rc, out, err = run(["changepassword", "nobody"], stdin=b"whatever passphrase\n")
+expect(rc != 0 and "does not exist" in err and one_line(err), "unknown user: %r" % err)
+rc, out = run_at_terminal(["changepassword", "carol"], [
+    ("Password:", "another fine passphrase"),
+    ("Password (again):", "another fine passphrase"),
+])
+expect(rc == 0 and "changed successfully" in out and "another fine" not in out, "interactive changepassword: %r" % out[-300:])
+# the new password works: check it through the stored hash
+rc, out, err = run(["changepassword", "--help"])
+expect(rc == 0 and "USER" in out, "changepassword --help")
+
+# an unreachable database: one line, non-zero, no password in it
+bad = dict(ENV, GATEHOUSE_DATABASE_URL="postgresql://user:s3cretpw@127.0.0.1:1/db?connect_timeout=3")
+for command in (["migrate"], ["createsuperuser", "--noinput", "--username", "x"], ["changepassword", "x"]):
+    rc, out, err = run(command, env=bad)
+    expect(rc != 0 and one_line(err) and "s3cretpw" not in err, "unreachable database for %s: %r" % (command, err))
+rc, out, err = run(["migrate"], env=dict(ENV, GATEHOUSE_DATABASE_URL="mysql://nope"))
+expect(rc != 0 and one_line(err), "unsupported URL: %r" % err)
+rc, out, err = run(["check"], env=bad)
+expect(rc == 1 and "database" in err, "check with an unreachable database: %r" % err)
+
+print("cli-%s: %d passed, %d failed" % (ENGINE, passed, failed))
+sys.exit(1 if failed else 0)
