@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "gatehouse/app/profile.h"
 #include "gatehouse/auth/migrations.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/db/database.h"
@@ -27,6 +28,12 @@ int fail(const std::string& message, int code = 1) {
 }
 
 std::unique_ptr<db::Database> open_database() { return std::make_unique<db::Database>(db::database_url_from_environment()); }
+
+// The accounts service's schema: auth's, then the app's (profiles).
+std::vector<std::string> migrate_all(db::Database& db) {
+  app::connect_profile_receiver();
+  return auth::migrate(db, app::migrations());
+}
 
 // Runs `body`, turning the errors a person can act on into one line each.
 template <class F>
@@ -90,7 +97,7 @@ std::optional<std::string> ask_new_password(const auth::User& user) {
 int run_migrate() {
   return guarded([] {
     auto db = open_database();
-    const auto applied = auth::migrate(*db);
+    const auto applied = migrate_all(*db);
     std::printf("Database: %s\n", db->display_url().c_str());
     if (applied.empty()) {
       std::printf("No migrations to apply.\n");
@@ -111,7 +118,7 @@ struct SuperuserOptions {
 int run_createsuperuser(const SuperuserOptions& o) {
   return guarded([&]() -> int {
     auto db = open_database();
-    auth::migrate(*db);  // the tables must exist; a no-op once migrated
+    migrate_all(*db);  // the tables must exist; a no-op once migrated
     auto conn = db->acquire();
     auth::UserManager users(*conn);
     std::string username = o.username, email = o.email;
@@ -168,6 +175,7 @@ int run_createsuperuser(const SuperuserOptions& o) {
 int run_changepassword(const std::string& username) {
   return guarded([&]() -> int {
     auto db = open_database();
+    app::connect_profile_receiver();
     auto conn = db->acquire();
     auth::UserManager users(*conn);
     auto found = users.find({models::eq("username", auth::normalize_username(username))});
@@ -206,7 +214,9 @@ int run_check() {
     auto conn = db->acquire();
     (void)conn->execute("SELECT 1");
     const auto applied = db::applied_migrations(*db);
-    for (const auto& m : auth::migrations()) {
+    auto expected = auth::migrations();
+    for (auto& m : app::migrations()) expected.push_back(std::move(m));
+    for (const auto& m : expected) {
       const std::string name = m.app + "." + m.name;
       if (std::find(applied.begin(), applied.end(), name) == applied.end())
         issues.push_back("migration " + name + " is not applied: run `gatehouse migrate`");

@@ -80,7 +80,8 @@ def one_line(err):
 rc, out, err = run(["check"])
 expect(rc == 1 and "not applied" in err, "check before migrate: %d %s" % (rc, err))
 rc, out, err = run(["migrate"])
-expect(rc == 0 and "Applied auth.0001_initial" in out, "migrate: %d %s %s" % (rc, out, err))
+expect(rc == 0 and "Applied auth.0001_initial" in out and "Applied accounts.0001_profile" in out,
+       "migrate: %d %s %s" % (rc, out, err))
 rc, out, err = run(["migrate"])
 expect(rc == 0 and "No migrations to apply." in out, "migrate twice: %s" % out)
 rc, out, err = run(["check"])
