@@ -56,6 +56,9 @@ std::string where_sql(const ModelInfoBase& m, const Where& w, std::vector<db::Va
 std::vector<std::string> columns_except_pk(const ModelInfoBase& m);
 // INSERT ... RETURNING pk for `obj`; returns the new pk.
 std::int64_t insert(db::Connection& c, const ModelInfoBase& m, const void* obj, bool with_pk);
+// One multi-row INSERT per chunk of rows; returns the new pks in order.
+std::vector<std::int64_t> insert_many(db::Connection& c, const ModelInfoBase& m, const std::vector<const void*>& objs,
+                                      bool with_pk);
 // Deletes `root` and everything that cascades from it, with the signals.
 void delete_with_cascade(db::Connection& c, const ModelInfoBase& m, void* root);
 void send_save(signals::Signal<void(const SaveEvent&)>& sig, const ModelInfoBase& m, void* obj, bool created,
@@ -124,11 +127,20 @@ class Manager {
     meta_.set_pk(obj, 0);
   }
 
-  // One INSERT for all; pks are set on the objects. No signals, no validation.
+  // Multi-row INSERTs (in chunks) in one transaction; pks are set on the
+  // objects. No signals and no validation, as Django's bulk_create.
   void bulk_create_without_signals(std::vector<M>& objs) {
     if (objs.empty()) return;
+    const bool with_pk = meta_.pk(objs.front()) != 0;
+    std::vector<const void*> ptrs;
+    for (const M& o : objs) {
+      if ((meta_.pk(o) != 0) != with_pk)
+        throw std::invalid_argument("bulk_create: give every object a pk, or none");
+      ptrs.push_back(&o);
+    }
     db::Transaction tx(conn_);
-    for (M& o : objs) meta_.set_pk(o, detail::insert(conn_, meta_, &o, meta_.pk(o) != 0));
+    const auto pks = detail::insert_many(conn_, meta_, ptrs, with_pk);
+    for (std::size_t i = 0; i < objs.size(); ++i) meta_.set_pk(objs[i], pks[i]);
     tx.commit();
   }
 
