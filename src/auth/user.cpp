@@ -54,6 +54,12 @@ const models::ModelInfo<User>& User::meta() {
   return info;
 }
 
+std::size_t User::email_user(mail::EmailBackend& backend, const std::string& subject, const std::string& message,
+                             const std::string& from_email) const {
+  if (email.empty()) throw std::invalid_argument("user " + username + " has no email address");
+  return mail::send_mail(backend, subject, message, from_email, {email});
+}
+
 void AnonymousUser::save() const {
   throw NotImplementedError("Gatehouse doesn't provide a DB representation for AnonymousUser.");
 }

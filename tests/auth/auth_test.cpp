@@ -120,6 +120,21 @@ TEST_P(Auth, NamesAndFlags) {
   EXPECT_FALSE(User::is_anonymous());
 }
 
+TEST(UserEmail, EmailUserSendsToTheUsersAddress) {
+  mail::clear_memory_outbox();
+  mail::MemoryBackend backend;
+  User u;
+  u.username = "ada";
+  u.email = "ada@example.com";
+  EXPECT_EQ(u.email_user(backend, "Welcome", "Hello Ada", "noreply@example.com"), 1u);
+  const auto sent = mail::memory_outbox();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to, std::vector<std::string>{"ada@example.com"});
+  EXPECT_EQ(sent[0].subject, "Welcome");
+  u.email.clear();
+  EXPECT_THROW(u.email_user(backend, "x", "y", "noreply@example.com"), std::invalid_argument);
+}
+
 TEST(AnonymousUser, IsNobodyAndCannotBeStored) {
   const AnonymousUser anon;
   EXPECT_FALSE(anon.id().has_value());

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "gatehouse/db/connection.h"
+#include "gatehouse/mail/backend.h"
 #include "gatehouse/models/model.h"
 #include "gatehouse/passwords/registry.h"
 
@@ -76,6 +77,10 @@ class User {
   // with the preferred hasher and saved (update_fields = password), as Django.
   bool check_password(std::string_view raw, db::Connection* save_upgrade = nullptr,
                       const passwords::HasherRegistry& hashers = passwords::default_hashers());
+
+  // Sends an email to this user (Django's email_user); returns how many were sent.
+  std::size_t email_user(mail::EmailBackend& backend, const std::string& subject, const std::string& message,
+                         const std::string& from_email) const;
 
   static const models::ModelInfo<User>& meta();
 
