@@ -1,5 +1,7 @@
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
 #include <unordered_map>
 
 #include "drivers.h"
@@ -59,7 +61,22 @@ class SqliteConnection final : public Connection {
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, static_cast<int>(busy.count()));
     execute_script("PRAGMA foreign_keys = ON");
-    if (!uri) execute_script("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+    if (!uri) {
+      // Switching to WAL needs an exclusive lock, and SQLite may answer BUSY
+      // at once rather than through the busy handler (two processes opening a
+      // new file together): retry until the busy timeout is spent.
+      const auto deadline = std::chrono::steady_clock::now() + busy;
+      for (;;) {
+        try {
+          execute_script("PRAGMA journal_mode = WAL");
+          break;
+        } catch (const DatabaseError& e) {
+          if (e.kind() != ErrorKind::busy || std::chrono::steady_clock::now() >= deadline) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      }
+      execute_script("PRAGMA synchronous = NORMAL");
+    }
   }
 
   ~SqliteConnection() override {

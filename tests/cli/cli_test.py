@@ -76,12 +76,24 @@ def one_line(err):
     return err.count("\n") == 1 and err.startswith("gatehouse: ")
 
 
-# migrate and check
-rc, out, err = run(["check"])
+# check before migrating, then a plain migrate, on a database of its own
+FIRST = dict(ENV, GATEHOUSE_DATABASE_URL=database_url(tempfile.mkdtemp()))
+rc, out, err = run(["check"], env=FIRST)
 expect(rc == 1 and "not applied" in err, "check before migrate: %d %s" % (rc, err))
-rc, out, err = run(["migrate"])
+rc, out, err = run(["migrate"], env=FIRST)
 expect(rc == 0 and "Applied auth.0001_initial" in out and "Applied accounts.0001_profile" in out,
        "migrate: %d %s %s" % (rc, out, err))
+
+# two `gatehouse migrate` processes at once on a fresh database: both succeed,
+# and each migration is applied (and recorded) exactly once
+racers = [subprocess.Popen([GATEHOUSE, "migrate"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+          for _ in range(2)]
+outputs = [r.communicate(timeout=120) for r in racers]
+expect(all(r.returncode == 0 for r in racers), "concurrent migrate: %r" % [o[1].decode() for o in outputs])
+applied_lines = sum(o[0].decode().count("Applied ") for o in outputs)
+expect(applied_lines == 3, "concurrent migrate applied %d migrations in all (want 3)" % applied_lines)
+
+# migrate and check
 rc, out, err = run(["migrate"])
 expect(rc == 0 and "No migrations to apply." in out, "migrate twice: %s" % out)
 rc, out, err = run(["check"])

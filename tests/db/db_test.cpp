@@ -359,6 +359,32 @@ TEST(DbSqlite, LockedDatabaseIsBusyNotHung) {
   }
 }
 
+TEST(DbSqlite, ManyOpenersOfANewFileAllSucceed) {
+  // Switching a new file to WAL needs an exclusive lock; openers racing for
+  // it must wait, not fail with "database is locked".
+  for (int round = 0; round < 5; ++round) {
+    testing::TestDatabase tdb(Engine::sqlite);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> openers;
+    for (int i = 0; i < 8; ++i) {
+      openers.emplace_back([&] {
+        try {
+          Database db(tdb.url());
+          migrate(db, schema());
+        } catch (const std::exception& e) {
+          ++failures;
+          ADD_FAILURE() << e.what();
+        }
+      });
+    }
+    for (auto& t : openers) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    Database check(tdb.url());
+    EXPECT_EQ(applied_migrations(check).size(), 2u);
+    EXPECT_EQ(check.acquire()->execute("PRAGMA journal_mode").scalar().as_text(), "wal");
+  }
+}
+
 TEST(DbPostgres, LostConnectionIsTypedAndReplaced) {
   testing::TestDatabase tdb(Engine::postgresql);
   Database db(tdb.url());
