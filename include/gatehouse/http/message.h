@@ -1,0 +1,69 @@
+// Request and Response: what handlers see and produce. Header names are
+// compared case-insensitively; a Request's are stored lower-cased.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gatehouse::http {
+
+struct Request {
+  std::string method;          // "GET", "POST", ...
+  std::string target;          // as sent: path and query
+  std::string path;            // percent-decoded path
+  std::string query;           // after '?', undecoded
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string client_address;  // peer IP
+  std::map<std::string, std::string> params;  // path parameters from the route
+  std::string route;           // the matched route pattern ("" when none matched)
+  std::map<std::string, std::string> context;  // for middleware to pass values on
+  std::chrono::steady_clock::time_point received{};  // when the request was read
+
+  std::optional<std::string_view> header(std::string_view name) const;
+  // A cookie from the Cookie header.
+  std::optional<std::string> cookie(std::string_view name) const;
+  // A query parameter, percent-decoded.
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+using RequestPtr = std::shared_ptr<Request>;
+
+struct CookieOptions {
+  std::optional<long long> max_age_seconds{};  // nullopt: a session cookie
+  std::string path = "/";
+  bool http_only = true;
+  bool secure = false;
+  std::string same_site = "Lax";
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // Replaces any header of that name (case-insensitive).
+  Response& set_header(std::string name, std::string value);
+  std::optional<std::string_view> header(std::string_view name) const;
+  Response& set_cookie(const std::string& name, const std::string& value, const CookieOptions& options = {});
+  Response& delete_cookie(const std::string& name, const std::string& path = "/");
+
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  // {"error": code, "detail": detail}, as DESIGN.md fixes.
+  static Response error(int status, std::string_view code, std::string_view detail);
+  // Serialised JSON text (see json.h for building it).
+  static Response json_text(int status, std::string json);
+  static Response redirect(std::string location, int status = 302);
+  static Response no_content() { return Response{204, {}, {}}; }
+};
+
+std::string_view reason_phrase(int status) noexcept;
+std::string percent_decode(std::string_view s, bool plus_as_space = false);
+std::string percent_encode(std::string_view s);
+
+}  // namespace gatehouse::http
