@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Gatehouse needs, builds it, and runs the `gatehouse` command
-# with the arguments given (default: --help, then --version).
+# Installs what Gatehouse needs, builds it, and runs `gatehouse serve` on the
+# embedded SQLite default (gatehouse.sqlite3 in the working directory), or the
+# `gatehouse` command with the arguments given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -11,7 +12,6 @@ mkdir -p build
 BUILD_TARGET=gatehouse build_tree build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=ON
 
 if [ "$#" -eq 0 ]; then
-  build/release/gatehouse --help
-  exec build/release/gatehouse --version
+  exec build/release/gatehouse serve
 fi
 exec build/release/gatehouse "$@"

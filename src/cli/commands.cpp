@@ -8,6 +8,8 @@
 #include <string>
 
 #include "gatehouse/app/profile.h"
+#include "gatehouse/app/server.h"
+#include "gatehouse/version.h"
 #include "gatehouse/auth/migrations.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/db/database.h"
@@ -233,7 +235,29 @@ int run_check() {
   return 1;
 }
 
+// ---- serve -------------------------------------------------------------------------
+
+int run_serve() {
+  return guarded([]() -> int {
+    const app::Config config = app::Config::from_environment();
+    app::AccountsServer server(config);  // migrates the database first
+    const std::string host = config.bind.substr(0, config.bind.rfind(':'));
+    std::printf("Gatehouse %s listening on http://%s:%u/ (database %s)\n", kVersion, host.c_str(),
+                static_cast<unsigned>(server.port()), server.database().display_url().c_str());
+    std::printf("Stop with Ctrl-C (in-flight requests are finished first).\n");
+    std::fflush(stdout);
+    server.run_until_signal();
+    std::printf("Gatehouse stopped.\n");
+    return 0;
+  });
+}
+
 }  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  app.add_subcommand("serve", "Run the accounts server (GATEHOUSE_BIND, default 127.0.0.1:8000), migrating first")
+      ->callback([&exit_code] { exit_code = run_serve(); });
+}
 
 void add_migrate_command(CLI::App& app, int& exit_code) {
   app.add_subcommand("migrate", "Create or update the database schema (GATEHOUSE_DATABASE_URL)")

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", gatehouse::kVersion);
   app.require_subcommand(0, 1);
   int exit_code = 0;
+  gatehouse::cli::add_serve_command(app, exit_code);
   gatehouse::cli::add_migrate_command(app, exit_code);
   gatehouse::cli::add_createsuperuser_command(app, exit_code);
   gatehouse::cli::add_changepassword_command(app, exit_code);

@@ -1,0 +1,52 @@
+// The accounts service: configuration from the environment (DESIGN.md) and
+// the HTTP server with its middleware and routes. `gatehouse serve` runs it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gatehouse/db/database.h"
+#include "gatehouse/http/metrics.h"
+#include "gatehouse/http/server.h"
+
+namespace gatehouse::app {
+
+struct Config {
+  std::string database_url = "sqlite:gatehouse.sqlite3";
+  std::string bind = "127.0.0.1:8000";
+  std::string email_url = "console:";
+  std::string secret_key;        // see secret_key_for()
+  bool secure_cookies = false;   // GATEHOUSE_SECURE_COOKIES=1 behind HTTPS
+  std::int64_t session_age_seconds = 1209600;  // two weeks, as Django
+
+  // From GATEHOUSE_* variables; the secret key as secret_key_for() decides.
+  // Throws std::invalid_argument with the variable's name for a bad value.
+  static Config from_environment();
+};
+
+// GATEHOUSE_SECRET_KEY if set (at least 32 characters); else, for an SQLite
+// file, a key generated once and kept (mode 0600) beside it in
+// "<database>.secret_key"; sqlite::memory: gets a key per process. PostgreSQL
+// without GATEHOUSE_SECRET_KEY is an error: several servers must share a key.
+std::string secret_key_for(const std::string& database_url, const char* from_environment);
+
+class AccountsServer {
+ public:
+  // Opens and migrates the database, then binds. Throws on either failure.
+  explicit AccountsServer(Config config);
+  ~AccountsServer();
+
+  std::uint16_t port() const noexcept;
+  void run();
+  void run_until_signal();
+  void stop();
+  db::Database& database() noexcept;
+  http::Metrics& metrics() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gatehouse::app

@@ -1,0 +1,103 @@
+#include "gatehouse/app/csrf.h"
+
+#include "gatehouse/core/constant_time.h"
+#include "gatehouse/core/random.h"
+
+namespace gatehouse::app {
+
+namespace {
+constexpr std::string_view kChars = core::kRandomStringAlphabet;
+
+int index_of(char c) {
+  const auto p = kChars.find(c);
+  return p == std::string_view::npos ? -1 : static_cast<int>(p);
+}
+
+bool unsafe(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS" && method != "TRACE";
+}
+
+std::optional<std::string> form_field(const http::Request& r, std::string_view name) {
+  const auto type = r.header("content-type");
+  if (!type || type->find("application/x-www-form-urlencoded") == std::string_view::npos) return std::nullopt;
+  http::Request form;
+  form.query = r.body;
+  return form.query_param(name);
+}
+}  // namespace
+
+std::string new_csrf_secret() { return core::random_string(kCsrfSecretLength); }
+
+std::string mask_csrf_secret(const std::string& secret) {
+  const std::string mask = core::random_string(kCsrfSecretLength);
+  std::string cipher;
+  for (std::size_t i = 0; i < secret.size(); ++i)
+    cipher += kChars[static_cast<std::size_t>((index_of(secret[i]) + index_of(mask[i])) % 62)];
+  return mask + cipher;
+}
+
+std::optional<std::string> unmask_csrf_token(const std::string& token) {
+  for (char c : token)
+    if (index_of(c) < 0) return std::nullopt;
+  if (token.size() == kCsrfSecretLength) return token;
+  if (token.size() != 2 * kCsrfSecretLength) return std::nullopt;
+  std::string secret;
+  for (std::size_t i = 0; i < kCsrfSecretLength; ++i) {
+    const int v = (index_of(token[kCsrfSecretLength + i]) - index_of(token[i]) + 62) % 62;
+    secret += kChars[static_cast<std::size_t>(v)];
+  }
+  return secret;
+}
+
+std::string csrf_secret(http::Request& request) {
+  auto it = request.context.find("csrf_secret");
+  if (it != request.context.end()) return it->second;
+  std::string secret;
+  if (auto cookie = request.cookie("csrftoken")) {
+    if (auto s = unmask_csrf_token(*cookie)) secret = *s;
+  }
+  if (secret.empty()) {
+    secret = new_csrf_secret();
+    request.context["csrf_cookie_needed"] = "1";
+  }
+  request.context["csrf_secret"] = secret;
+  return secret;
+}
+
+std::string csrf_token(http::Request& request) { return mask_csrf_secret(csrf_secret(request)); }
+
+http::Middleware csrf_middleware(CsrfOptions options) {
+  return [options](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
+    const auto reject = [&](std::string_view detail) { respond(http::Response::error(403, "csrf_failed", detail)); };
+    if (unsafe(req->method)) {
+      const auto cookie = req->cookie("csrftoken");
+      const auto secret = cookie ? unmask_csrf_token(*cookie) : std::nullopt;
+      if (!secret) return reject("CSRF cookie not set.");
+      if (auto origin = req->header("origin")) {
+        const auto host = req->header("host").value_or("");
+        const std::string expected = std::string(options.secure ? "https://" : "http://") + std::string(host);
+        if (*origin != expected) return reject("Origin checking failed: " + std::string(*origin) + " does not match any trusted origins.");
+      } else if (options.secure) {
+        const auto referer = req->header("referer");
+        const std::string prefix = "https://" + std::string(req->header("host").value_or("")) + "/";
+        if (!referer) return reject("Referer checking failed - no Referer.");
+        if (!referer->starts_with(prefix)) return reject("Referer checking failed - does not match any trusted origins.");
+      }
+      std::optional<std::string> token;
+      if (auto h = req->header("x-csrftoken")) token = std::string(*h);
+      else token = form_field(*req, "csrfmiddlewaretoken");
+      if (!token) return reject("CSRF token missing.");
+      const auto given = unmask_csrf_token(*token);
+      if (!given || !core::constant_time_equal(*given, *secret)) return reject("CSRF token incorrect.");
+      req->context["csrf_secret"] = *secret;
+    }
+    next(req, respond.then([req, options](http::Response r) {
+      if (req->context.count("csrf_cookie_needed") && req->context.count("csrf_secret"))
+        r.set_cookie("csrftoken", req->context["csrf_secret"],
+                     {.max_age_seconds = 31449600, .http_only = false, .secure = options.secure});
+      return r;
+    }));
+  };
+}
+
+}  // namespace gatehouse::app

@@ -1,0 +1,108 @@
+#include "gatehouse/app/server.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "gatehouse/app/csrf.h"
+#include "gatehouse/app/profile.h"
+#include "gatehouse/auth/migrations.h"
+#include "gatehouse/core/random.h"
+#include "gatehouse/http/router.h"
+
+namespace gatehouse::app {
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+}  // namespace
+
+std::string secret_key_for(const std::string& database_url, const char* from_environment) {
+  if (from_environment != nullptr && *from_environment != '\0') {
+    if (std::string_view(from_environment).size() < 32)
+      throw std::invalid_argument("GATEHOUSE_SECRET_KEY must be at least 32 characters");
+    return from_environment;
+  }
+  if (database_url == "sqlite::memory:") return core::random_string(50);
+  if (!database_url.starts_with("sqlite:"))
+    throw std::invalid_argument("GATEHOUSE_SECRET_KEY is required with a database other than SQLite: every server "
+                                "sharing the database must sign with the same key");
+  std::string path = database_url.substr(7);
+  if (path.starts_with("//")) path = path.substr(2);
+  const std::filesystem::path key_file = std::filesystem::path(path).replace_extension(".secret_key");
+  if (std::ifstream in(key_file); in) {
+    std::string key;
+    std::getline(in, key);
+    if (key.size() >= 32) return key;
+    throw std::invalid_argument("the secret key file " + key_file.string() + " is damaged (under 32 characters)");
+  }
+  const std::string key = core::random_string(50);
+  const std::string tmp = key_file.string() + ".tmp";
+  {
+    const mode_t old = ::umask(077);  // 0600 from the start: never readable by others
+    std::ofstream out(tmp);
+    ::umask(old);
+    out << key << "\n";
+    if (!out.flush()) throw std::invalid_argument("cannot write the secret key file " + tmp);
+  }
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::rename(tmp, key_file);
+  return key;
+}
+
+Config Config::from_environment() {
+  Config c;
+  c.database_url = db::database_url_from_environment();
+  c.bind = env_or("GATEHOUSE_BIND", c.bind);
+  c.email_url = env_or("GATEHOUSE_EMAIL_URL", c.email_url);
+  c.secure_cookies = env_or("GATEHOUSE_SECURE_COOKIES", "0") == "1";
+  c.secret_key = secret_key_for(c.database_url, std::getenv("GATEHOUSE_SECRET_KEY"));
+  return c;
+}
+
+struct AccountsServer::Impl {
+  Config config;
+  std::unique_ptr<db::Database> db;
+  http::Metrics metrics;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+};
+
+AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->db = std::make_unique<db::Database>(impl_->config.database_url);
+  connect_profile_receiver();
+  auth::migrate(*impl_->db, migrations());
+
+  auto& r = impl_->router;
+  r.get("/healthz", http::sync([](http::Request&) { return http::Response::json_text(200, "{\"status\":\"ok\"}"); }));
+  r.get("/metrics", http::sync([this](http::Request&) {
+    return http::Response::text(200, impl_->metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+  }));
+  r.get("/api/csrf", http::sync([](http::Request& req) {
+    return http::Response::json_text(200, "{\"csrfToken\":\"" + csrf_token(req) + "\"}");
+  }));
+
+  const http::Handler handler = http::chain(
+      {impl_->metrics.middleware(), http::security_headers(), csrf_middleware({.secure = impl_->config.secure_cookies})},
+      impl_->router.handler());
+  impl_->server = std::make_unique<http::Server>(http::ServerOptions{.bind = impl_->config.bind}, handler);
+}
+
+AccountsServer::~AccountsServer() = default;
+std::uint16_t AccountsServer::port() const noexcept { return impl_->server->port(); }
+void AccountsServer::run() { impl_->server->run(); }
+void AccountsServer::run_until_signal() { impl_->server->run_until_signal(); }
+void AccountsServer::stop() { impl_->server->stop(); }
+db::Database& AccountsServer::database() noexcept { return *impl_->db; }
+http::Metrics& AccountsServer::metrics() noexcept { return impl_->metrics; }
+
+}  // namespace gatehouse::app
