@@ -13,75 +13,16 @@
 
 #include "gatehouse/http/router.h"
 #include "gatehouse/http/server.h"
+#include "http_client.h"
 
 namespace gatehouse::http {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A raw connection: what a client (or an attacker) actually sends.
-class Client {
- public:
-  explicit Client(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    timeval tv{10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~Client() { ::close(fd_); }
-  bool connected() const { return connected_; }
-  void send(const std::string& data) {
-    std::size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;  // the server may close early (413): what it answered still counts
-      off += static_cast<std::size_t>(n);
-    }
-  }
-  // One response: status line, headers, and a Content-Length body.
-  std::string response() {
-    while (true) {
-      const auto end = buf_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        std::size_t len = 0;
-        const auto cl = buf_.find("Content-Length: ");
-        if (cl != std::string::npos && cl < end) len = std::stoul(buf_.substr(cl + 16));
-        if (buf_.size() >= end + 4 + len) {
-          std::string r = buf_.substr(0, end + 4 + len);
-          buf_.erase(0, end + 4 + len);
-          return r;
-        }
-      }
-      char tmp[65536];
-      const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-      if (n <= 0) return std::exchange(buf_, {});
-      buf_.append(tmp, static_cast<std::size_t>(n));
-    }
-  }
-  // The server ended the connection (FIN or reset), as opposed to a timeout.
-  bool closed_by_peer() {
-    char c;
-    const ssize_t n = ::recv(fd_, &c, 1, 0);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-  std::string buf_;
-};
-
-int status_of(const std::string& response) {
-  return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
-}
-std::string body_of(const std::string& response) {
-  const auto end = response.find("\r\n\r\n");
-  return end == std::string::npos ? "" : response.substr(end + 4);
-}
+using Client = testing::HttpClient;
+int status_of(const std::string& r) { return Client::status_of(r); }
+std::string body_of(const std::string& r) { return Client::body_of(r); }
 
 std::string get(const std::string& path, bool close = false) {
   return "GET " + path + " HTTP/1.1\r\nHost: t\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n";
