@@ -12,7 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format   # libFuzzer and the sanitizer runtimes
   # libraries (DESIGN.md, "Dependencies")
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
-  libsqlite3-dev libpq-dev libunistring-dev
+  libsqlite3-dev libpq-dev libunistring-dev zlib1g-dev nlohmann-json3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-django python3-argon2 python3-bcrypt python3-psycopg2  # the Django round trips
