@@ -15,6 +15,28 @@ struct HashPool::Request {
   bool make = false;
   std::promise<CheckResult> checked;
   std::promise<std::string> made;
+  CheckDone check_done;  // set for the callback forms instead of the promises
+  MadeDone made_done;
+  void finish_check(const CheckResult& r) {
+    if (check_done) {
+      check_done(&r, nullptr);
+    } else {
+      checked.set_value(r);
+    }
+  }
+  void fail(std::exception_ptr e) {
+    if (make) {
+      if (made_done) made_done(nullptr, e);
+      else made.set_exception(e);
+    } else {
+      if (check_done) check_done(nullptr, e);
+      else checked.set_exception(e);
+    }
+  }
+  void finish_make(const std::string& s) {
+    if (made_done) made_done(&s, nullptr);
+    else made.set_value(s);
+  }
   // Set when the request can join a PBKDF2 batch.
   const Hasher* hasher = nullptr;
   std::optional<Pbkdf2Parts> pbkdf2;
@@ -57,6 +79,26 @@ std::future<CheckResult> HashPool::check(std::string password, std::string encod
   auto f = r.checked.get_future();
   enqueue(std::move(r));
   return f;
+}
+
+void HashPool::check(std::string password, std::string encoded, CheckDone done) {
+  Request r;
+  r.password = std::move(password);
+  r.encoded = std::move(encoded);
+  r.check_done = std::move(done);
+  if (is_password_usable(r.encoded)) {
+    r.hasher = registry_.identify(r.encoded);
+    if (r.hasher != nullptr) r.pbkdf2 = r.hasher->pbkdf2_parts(r.encoded);
+  }
+  enqueue(std::move(r));
+}
+
+void HashPool::make_password(std::string password, MadeDone done) {
+  Request r;
+  r.password = std::move(password);
+  r.make = true;
+  r.made_done = std::move(done);
+  enqueue(std::move(r));
 }
 
 std::future<std::string> HashPool::make_password(std::string password) {
@@ -109,18 +151,14 @@ void HashPool::serve_batch(std::vector<Request>& batch) {
     Request& r = batch.front();
     try {
       if (r.make) {
-        r.made.set_value(registry_.make_password(r.password));
+        r.finish_make(registry_.make_password(r.password));
       } else {
         CheckResult result;
         result.correct = registry_.check_password(r.password, r.encoded, [&](std::string_view) { result.needs_upgrade = true; });
-        r.checked.set_value(result);
+        r.finish_check(result);
       }
     } catch (...) {
-      if (r.make) {
-        r.made.set_exception(std::current_exception());
-      } else {
-        r.checked.set_exception(std::current_exception());
-      }
+      r.fail(std::current_exception());
     }
     std::lock_guard lock(mu_);
     ++stats_.checks;
@@ -137,7 +175,7 @@ void HashPool::serve_batch(std::vector<Request>& batch) {
   try {
     crypto::pbkdf2_batch(jobs);
   } catch (...) {
-    for (Request& r : batch) r.checked.set_exception(std::current_exception());
+    for (Request& r : batch) r.fail(std::current_exception());
     return;
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -147,9 +185,9 @@ void HashPool::serve_batch(std::vector<Request>& batch) {
       CheckResult result;
       result.correct = registry_.finish_check(*r.hasher, r.password, r.encoded, correct,
                                               [&](std::string_view) { result.needs_upgrade = true; });
-      r.checked.set_value(result);
+      r.finish_check(result);
     } catch (...) {
-      r.checked.set_exception(std::current_exception());
+      r.fail(std::current_exception());
     }
   }
   std::lock_guard lock(mu_);

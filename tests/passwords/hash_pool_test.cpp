@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "gatehouse/passwords/hashers.h"
@@ -85,6 +88,40 @@ TEST(HashPool, DestructionFinishesQueuedWork) {
     ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
     EXPECT_TRUE(f.get().correct);
   }
+}
+
+TEST(HashPool, CallbackFormsRunOnThePoolAndBatch) {
+  const HasherRegistry r = registry();
+  HashPool pool(r, {.threads = 1, .max_queue = 100, .max_batch = 2});
+  const std::string stored = r.make_password("pw");
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, correct = 0;
+  std::thread::id caller = std::this_thread::get_id();
+  bool on_caller = false;
+  for (int i = 0; i < 6; ++i) {
+    pool.check(i % 2 ? "pw" : "bad", stored, [&](const CheckResult* res, std::exception_ptr e) {
+      std::lock_guard lock(mu);
+      EXPECT_EQ(e, nullptr);
+      if (res != nullptr && res->correct) ++correct;
+      on_caller = on_caller || std::this_thread::get_id() == caller;
+      ++done;
+      cv.notify_all();
+    });
+  }
+  std::string made;
+  pool.make_password("new", [&](const std::string* s, std::exception_ptr) {
+    std::lock_guard lock(mu);
+    made = s != nullptr ? *s : "";
+    ++done;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == 7; }));
+  EXPECT_EQ(correct, 3);
+  EXPECT_FALSE(on_caller);
+  EXPECT_TRUE(r.check_password("new", made));
+  EXPECT_GT(pool.stats().batches, 0u);
 }
 
 TEST(HashPool, RejectsBadOptions) {

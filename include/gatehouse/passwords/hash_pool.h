@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -58,6 +59,13 @@ class HashPool {
   std::future<CheckResult> check(std::string password, std::string encoded);
   // make_password with the preferred hasher on the pool. Throws PoolFull.
   std::future<std::string> make_password(std::string password);
+
+  // Callback forms: `done` runs on a pool thread with the result, or with an
+  // exception (the result then unset). Throw PoolFull as the others do.
+  using CheckDone = std::function<void(const CheckResult*, std::exception_ptr)>;
+  using MadeDone = std::function<void(const std::string*, std::exception_ptr)>;
+  void check(std::string password, std::string encoded, CheckDone done);
+  void make_password(std::string password, MadeDone done);
 
   std::size_t queue_depth() const;
   struct Stats {
