@@ -8,7 +8,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "api.h"
 #include "gatehouse/app/csrf.h"
+#include "gatehouse/auth/login.h"
+#include "gatehouse/sessions/store.h"
 #include "gatehouse/app/profile.h"
 #include "gatehouse/auth/migrations.h"
 #include "gatehouse/core/random.h"
@@ -73,14 +76,28 @@ struct AccountsServer::Impl {
   std::unique_ptr<db::Database> db;
   http::Metrics metrics;
   http::Router router;
-  std::unique_ptr<http::Server> server;
+  std::unique_ptr<sessions::DatabaseSessionStore> store;
+  std::unique_ptr<passwords::HashPool> pool;
+  std::unique_ptr<auth::LoginThrottle> throttle;
+  std::unique_ptr<http::Server> server;  // last: stops before what it uses goes
 };
 
 AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);
   impl_->db = std::make_unique<db::Database>(impl_->config.database_url);
   connect_profile_receiver();
-  auth::migrate(*impl_->db, migrations());
+  auth::connect_update_last_login();
+  auto schema = sessions::migrations();
+  for (auto& m : auth::throttle_migrations()) schema.push_back(std::move(m));
+  for (auto& m : migrations()) schema.push_back(std::move(m));
+  auth::migrate(*impl_->db, schema);
+  impl_->store = std::make_unique<sessions::DatabaseSessionStore>(*impl_->db, impl_->config.secret_key);
+  impl_->pool = std::make_unique<passwords::HashPool>(passwords::default_hashers());
+  impl_->throttle = std::make_unique<auth::LoginThrottle>(*impl_->db);
+  impl_->metrics.gauge("gatehouse_hash_pool_queue_depth", "Password hashing requests waiting.",
+                       [pool = impl_->pool.get()] { return static_cast<double>(pool->queue_depth()); });
+  auto ctx = std::make_shared<ApiContext>(
+      ApiContext{impl_->config, impl_->db.get(), impl_->store.get(), impl_->pool.get(), impl_->throttle.get(), &impl_->metrics});
 
   auto& r = impl_->router;
   r.get("/healthz", http::sync([](http::Request&) { return http::Response::json_text(200, "{\"status\":\"ok\"}"); }));
@@ -91,13 +108,18 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
     return http::Response::json_text(200, "{\"csrfToken\":\"" + csrf_token(req) + "\"}");
   }));
 
-  const http::Handler handler = http::chain(
-      {impl_->metrics.middleware(), http::security_headers(), csrf_middleware({.secure = impl_->config.secure_cookies})},
-      impl_->router.handler());
+  add_api_routes(r, ctx);
+
+  const http::Handler handler = http::chain({impl_->metrics.middleware(), http::security_headers(),
+                                             csrf_middleware({.secure = impl_->config.secure_cookies}), session_middleware(ctx)},
+                                            impl_->router.handler());
   impl_->server = std::make_unique<http::Server>(http::ServerOptions{.bind = impl_->config.bind}, handler);
 }
 
-AccountsServer::~AccountsServer() = default;
+AccountsServer::~AccountsServer() {
+  impl_->server.reset();  // no more requests before the pool and the store go
+  impl_->pool.reset();
+}
 std::uint16_t AccountsServer::port() const noexcept { return impl_->server->port(); }
 void AccountsServer::run() { impl_->server->run(); }
 void AccountsServer::run_until_signal() { impl_->server->run_until_signal(); }

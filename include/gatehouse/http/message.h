@@ -25,6 +25,7 @@ struct Request {
   std::string route;           // the matched route pattern ("" when none matched)
   std::map<std::string, std::string> context;  // for middleware to pass values on
   std::chrono::steady_clock::time_point received{};  // when the request was read
+  std::shared_ptr<void> app_state;  // the application's per-request state (the session)
 
   std::optional<std::string_view> header(std::string_view name) const;
   // A cookie from the Cookie header.

@@ -1,0 +1,217 @@
+// The JSON API over HTTP, as a client uses it: the whole journey, every
+// failure status, bad input, and the login throttle. On both engines.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "gatehouse/app/server.h"
+#include "gatehouse/auth/user_manager.h"
+#include "http_client.h"
+#include "test_database.h"
+
+namespace gatehouse::app {
+namespace {
+
+const int kFastHashing = (setenv("GATEHOUSE_PBKDF2_ITERATIONS", "1000", 1), 0);
+using Client = testing::HttpClient;
+using nlohmann::json;
+
+struct Reply {
+  int status;
+  json body;
+  std::string raw;
+};
+
+// Keeps cookies and the CSRF token, as a browser-side client would.
+class Browser {
+ public:
+  explicit Browser(std::uint16_t port) : port_(port) {}
+  Reply request(const std::string& method, const std::string& path, const std::string& body = {},
+                const std::string& content_type = "application/json") {
+    std::string cookies;
+    for (const auto& [k, v] : cookies_) cookies += (cookies.empty() ? "" : "; ") + k + "=" + v;
+    std::string raw = method + " " + path + " HTTP/1.1\r\nHost: t\r\nUser-Agent: api-test\r\n";
+    if (!cookies.empty()) raw += "Cookie: " + cookies + "\r\n";
+    if (!token_.empty()) raw += "X-CSRFToken: " + token_ + "\r\n";
+    if (!body.empty() || method == "POST") raw += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    raw += "\r\n" + body;
+    Client c(port_);
+    c.send(raw);
+    const std::string r = c.response();
+    for (const char* name : {"sessionid", "csrftoken"}) {
+      const auto pos = r.find(std::string("Set-Cookie: ") + name + "=");
+      if (pos == std::string::npos) continue;
+      const std::string v = Client::cookie_of(r, name);
+      if (v == "\"\"") cookies_.erase(name);
+      else cookies_[name] = v;
+    }
+    Reply out{Client::status_of(r), nullptr, r};
+    const std::string b = Client::body_of(r);
+    if (!b.empty()) out.body = json::parse(b, nullptr, false);
+    return out;
+  }
+  void fetch_csrf() { token_ = request("GET", "/api/csrf").body["csrfToken"]; }
+  std::string session() const { return cookies_.count("sessionid") ? cookies_.at("sessionid") : ""; }
+  void set_session(const std::string& s) { cookies_["sessionid"] = s; }
+
+ private:
+  std::uint16_t port_;
+  std::map<std::string, std::string> cookies_;
+  std::string token_;
+};
+
+class Api : public ::testing::TestWithParam<db::Engine> {
+ protected:
+  void SetUp() override {
+    tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
+    Config c;
+    c.database_url = tdb_->url();
+    c.bind = "127.0.0.1:0";
+    c.secret_key = std::string(50, 'k');
+    server_ = std::make_unique<AccountsServer>(c);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    server_->stop();
+    thread_.join();
+    server_.reset();
+    tdb_.reset();
+  }
+  std::unique_ptr<testing::TestDatabase> tdb_;
+  std::unique_ptr<AccountsServer> server_;
+  std::thread thread_;
+};
+
+const std::string kGood = "correct horse battery staple";
+
+TEST_P(Api, TheWholeJourney) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  Reply r = b.request("POST", "/api/signup", json{{"username", "ada"}, {"email", "Ada@Example.COM"}, {"password", kGood}}.dump());
+  ASSERT_EQ(r.status, 201) << r.raw;
+  EXPECT_EQ(r.body["username"], "ada");
+  EXPECT_EQ(r.body["email"], "Ada@example.com");
+  EXPECT_EQ(b.request("GET", "/api/me").status, 401);
+
+  r = b.request("POST", "/api/login", json{{"username", "ada"}, {"password", kGood}}.dump());
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_NE(r.raw.find("sessionid="), std::string::npos);
+  EXPECT_NE(r.raw.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(r.raw.find("SameSite=Lax"), std::string::npos);
+  r = b.request("GET", "/api/me");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["username"], "ada");
+  EXPECT_EQ(r.body["profile"]["default_language"], "text");
+  EXPECT_FALSE(r.body["last_login"].is_null());
+
+  // A second device logs in too; then the first changes the password.
+  Browser phone(server_->port());
+  phone.fetch_csrf();
+  ASSERT_EQ(phone.request("POST", "/api/login", json{{"username", "ada"}, {"password", kGood}}.dump()).status, 200);
+  r = b.request("GET", "/api/sessions");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["sessions"].size(), 2u);
+  EXPECT_EQ(r.raw.find(b.session()), std::string::npos) << "session keys must not be exposed";
+
+  const std::string new_pw = "a much newer passphrase";
+  EXPECT_EQ(b.request("POST", "/api/password/change", json{{"old_password", "wrong"}, {"new_password", new_pw}}.dump()).status, 400);
+  EXPECT_EQ(b.request("POST", "/api/password/change", json{{"old_password", kGood}, {"new_password", "123"}}.dump()).status, 400);
+  ASSERT_EQ(b.request("POST", "/api/password/change", json{{"old_password", kGood}, {"new_password", new_pw}}.dump()).status, 204);
+  EXPECT_EQ(b.request("GET", "/api/me").status, 200) << "the session that changed it stays logged in";
+  EXPECT_EQ(phone.request("GET", "/api/me").status, 401) << "every other session ends";
+  EXPECT_EQ(b.request("POST", "/api/login", json{{"username", "ada"}, {"password", kGood}}.dump()).status, 401);
+
+  const std::string before_logout = b.session();
+  EXPECT_EQ(b.request("POST", "/api/logout").status, 204);
+  EXPECT_EQ(b.request("GET", "/api/me").status, 401);
+  b.set_session(before_logout);  // replaying the old cookie does not work either
+  EXPECT_EQ(b.request("GET", "/api/me").status, 401);
+}
+
+TEST_P(Api, LoginRotatesTheSessionKeyAndFailuresLookAlike) {
+  {
+    auto c = server_->database().acquire();
+    auth::UserManager(*c).create_user("bob", "bob@example.com", kGood);
+  }
+  Browser b(server_->port());
+  b.fetch_csrf();
+  b.set_session("attackerchosensessionkey00000000");
+  ASSERT_EQ(b.request("POST", "/api/login", json{{"username", "bob"}, {"password", kGood}}.dump()).status, 200);
+  EXPECT_NE(b.session(), "attackerchosensessionkey00000000");
+  const Reply wrong = b.request("POST", "/api/login", json{{"username", "bob"}, {"password", "nope"}}.dump());
+  const Reply unknown = b.request("POST", "/api/login", json{{"username", "nobody"}, {"password", "nope"}}.dump());
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(wrong.body, unknown.body) << "one message for every cause";
+}
+
+TEST_P(Api, BadInputIsA4xxWithJsonAndChangesNothing) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  const auto count_users = [&] {
+    auto c = server_->database().acquire();
+    return c->execute("SELECT count(*) FROM auth_user").scalar().as_int();
+  };
+  const auto expect_4xx = [&](const Reply& r, int status, const char* what) {
+    EXPECT_EQ(r.status, status) << what << ": " << r.raw;
+    EXPECT_FALSE(r.body.is_discarded()) << what << " body is not JSON";
+  };
+  expect_4xx(b.request("POST", "/api/signup", "{not json"), 400, "malformed JSON");
+  expect_4xx(b.request("POST", "/api/signup", "[1,2]"), 400, "not an object");
+  expect_4xx(b.request("POST", "/api/signup", "username=x", "application/x-www-form-urlencoded"), 415, "content type");
+  Reply r = b.request("POST", "/api/signup", json{{"username", "x"}}.dump());
+  expect_4xx(r, 400, "missing fields");
+  EXPECT_TRUE(r.body["errors"].contains("password"));
+  r = b.request("POST", "/api/signup", json{{"username", "eve'; DROP TABLE auth_user; --"}, {"email", "e@example.com"}, {"password", kGood}}.dump());
+  expect_4xx(r, 400, "SQL metacharacters in the username");
+  EXPECT_TRUE(r.body["errors"].contains("username"));
+  r = b.request("POST", "/api/signup", std::string("{\"username\":\"\xff\xfe\",\"email\":\"a@b.co\",\"password\":\"x\"}"));
+  expect_4xx(r, 400, "invalid UTF-8");
+  r = b.request("POST", "/api/login", std::string("{\"username\":\"\xff\",\"password\":\"x\"}"));
+  EXPECT_EQ(r.status, 400) << r.raw;
+  r = b.request("POST", "/api/signup", json{{"username", "weak"}, {"email", "w@example.com"}, {"password", "password"}}.dump());
+  expect_4xx(r, 400, "weak password");
+  EXPECT_EQ(r.body["errors"]["password"][0], "This password is too common.");
+  expect_4xx(b.request("POST", "/api/login", json{{"username", 5}, {"password", "x"}}.dump()), 400, "wrong field type");
+  EXPECT_EQ(count_users(), 0);
+  EXPECT_EQ(b.request("GET", "/healthz").status, 200) << "still serving";
+}
+
+TEST_P(Api, RepeatedFailuresAreThrottledWithRetryAfter) {
+  {
+    auto c = server_->database().acquire();
+    auth::UserManager(*c).create_user("carol", "c@example.com", kGood);
+  }
+  Browser b(server_->port());
+  b.fetch_csrf();
+  int throttled_at = -1;
+  for (int i = 0; i < 8 && throttled_at < 0; ++i) {
+    const Reply r = b.request("POST", "/api/login", json{{"username", "carol"}, {"password", "bad"}}.dump());
+    if (r.status == 429) {
+      throttled_at = i;
+      EXPECT_NE(r.raw.find("Retry-After: "), std::string::npos);
+    } else {
+      EXPECT_EQ(r.status, 401);
+    }
+  }
+  EXPECT_EQ(throttled_at, 5);
+  // Even the right password waits while throttled.
+  EXPECT_EQ(b.request("POST", "/api/login", json{{"username", "carol"}, {"password", kGood}}.dump()).status, 429);
+  const std::string metrics = Client::body_of([&] {
+    Client c(server_->port());
+    c.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+    return c.response();
+  }());
+  EXPECT_NE(metrics.find("gatehouse_logins_failed_total 5"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("gatehouse_logins_throttled_total 2"), std::string::npos);
+  EXPECT_NE(metrics.find("gatehouse_hash_pool_queue_depth"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Api, ::testing::ValuesIn(testing::all_engines()),
+                         [](const auto& param_info) { return testing::engine_name(param_info.param); });
+
+}  // namespace
+}  // namespace gatehouse::app
