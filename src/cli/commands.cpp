@@ -16,6 +16,7 @@
 #include "gatehouse/db/migrations.h"
 #include "gatehouse/passwords/registry.h"
 #include "gatehouse/passwords/validators.h"
+#include "gatehouse/sessions/store.h"
 #include "stdin_password.h"
 #include "terminal.h"
 
@@ -252,7 +253,23 @@ int run_serve() {
   });
 }
 
+int run_clearsessions() {
+  return guarded([]() -> int {
+    auto db = open_database();
+    db::migrate(*db, sessions::migrations());
+    // Removing expired rows reads no session data: no secret key is needed.
+    sessions::DatabaseSessionStore store(*db, std::string());
+    std::printf("Removed %zu expired session(s).\n", store.clear_expired());
+    return 0;
+  });
+}
+
 }  // namespace
+
+void add_clearsessions_command(CLI::App& app, int& exit_code) {
+  app.add_subcommand("clearsessions", "Remove expired sessions from the database")
+      ->callback([&exit_code] { exit_code = run_clearsessions(); });
+}
 
 void add_serve_command(CLI::App& app, int& exit_code) {
   app.add_subcommand("serve", "Run the accounts server (GATEHOUSE_BIND, default 127.0.0.1:8000), migrating first")

@@ -151,6 +151,20 @@ expect(rc == 0 and "changed successfully" in out and "another fine" not in out, 
 rc, out, err = run(["changepassword", "--help"])
 expect(rc == 0 and "USER" in out, "changepassword --help")
 
+# clearsessions removes expired rows only
+if ENGINE == "sqlite":
+    import sqlite3
+    path = ENV["GATEHOUSE_DATABASE_URL"][len("sqlite:"):]
+    rc, out, err = run(["clearsessions"])
+    expect(rc == 0 and "Removed 0" in out, "clearsessions on an empty table: %r %r" % (out, err))
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO django_session VALUES ('old', 'x', '2000-01-01 00:00:00')")
+    db.execute("INSERT INTO django_session VALUES ('new', 'x', '2999-01-01 00:00:00')")
+    db.commit()
+    rc, out, err = run(["clearsessions"])
+    expect(rc == 0 and "Removed 1" in out, "clearsessions: %r %r" % (out, err))
+    expect([r[0] for r in db.execute("SELECT session_key FROM django_session")] == ["new"], "the live session was kept")
+
 # an unreachable database: one line, non-zero, no password in it
 bad = dict(ENV, GATEHOUSE_DATABASE_URL="postgresql://user:s3cretpw@127.0.0.1:1/db?connect_timeout=3")
 for command in (["migrate"], ["createsuperuser", "--noinput", "--username", "x"], ["changepassword", "x"]):
