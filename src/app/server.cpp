@@ -117,8 +117,12 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
 }
 
 AccountsServer::~AccountsServer() {
-  impl_->server.reset();  // no more requests before the pool and the store go
+  // The hash pool goes first: its pending callbacks hold Responders, which
+  // keep connections alive; they must be answered or dropped while the HTTP
+  // server (and its io_context) still exists.
+  impl_->server->stop();
   impl_->pool.reset();
+  impl_->server.reset();
 }
 std::uint16_t AccountsServer::port() const noexcept { return impl_->server->port(); }
 void AccountsServer::run() { impl_->server->run(); }

@@ -9,6 +9,10 @@
 //
 // stop() (and SIGTERM/SIGINT under run_until_signal) stops accepting, lets
 // in-flight requests finish (up to drain_timeout), then returns.
+//
+// REQUIRES: every Responder handed out (to a worker pool, say) is answered or
+// dropped before the Server is destroyed: a Responder keeps its connection,
+// which refers to the Server.
 #pragma once
 
 #include <chrono>
