@@ -96,6 +96,11 @@ std::vector<std::string> password_problems(const std::string& password, const au
 
 }  // namespace
 
+std::optional<auth::User> request_user(const http::Request& request, ApiContext& ctx) {
+  if (!request.app_state) return std::nullopt;
+  return current_user(request, ctx);
+}
+
 http::Middleware session_middleware(std::shared_ptr<ApiContext> ctx) {
   return [ctx](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
     auto st = std::make_shared<SessionState>();

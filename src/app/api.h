@@ -26,5 +26,7 @@ struct ApiContext {
 // deleting the cookie) when the handler changed it.
 http::Middleware session_middleware(std::shared_ptr<ApiContext> ctx);
 void add_api_routes(http::Router& router, std::shared_ptr<ApiContext> ctx);
+// The request's logged-in user, loaded once per request; nullopt when anonymous.
+std::optional<auth::User> request_user(const http::Request& request, ApiContext& ctx);
 
 }  // namespace gatehouse::app

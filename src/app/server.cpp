@@ -79,6 +79,7 @@ struct AccountsServer::Impl {
   std::unique_ptr<sessions::DatabaseSessionStore> store;
   std::unique_ptr<passwords::HashPool> pool;
   std::unique_ptr<auth::LoginThrottle> throttle;
+  std::unique_ptr<Access> access;
   std::unique_ptr<http::Server> server;  // last: stops before what it uses goes
 };
 
@@ -109,6 +110,7 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   }));
 
   add_api_routes(r, ctx);
+  impl_->access = std::make_unique<Access>(ctx);
 
   const http::Handler handler = http::chain({impl_->metrics.middleware(), http::security_headers(),
                                              csrf_middleware({.secure = impl_->config.secure_cookies}), session_middleware(ctx)},
@@ -130,5 +132,7 @@ void AccountsServer::run_until_signal() { impl_->server->run_until_signal(); }
 void AccountsServer::stop() { impl_->server->stop(); }
 db::Database& AccountsServer::database() noexcept { return *impl_->db; }
 http::Metrics& AccountsServer::metrics() noexcept { return impl_->metrics; }
+http::Router& AccountsServer::router() noexcept { return impl_->router; }
+const Access& AccountsServer::access() const noexcept { return *impl_->access; }
 
 }  // namespace gatehouse::app

@@ -8,7 +8,10 @@
 #include <thread>
 
 #include "gatehouse/app/server.h"
+#include "gatehouse/auth/models.h"
+#include "gatehouse/auth/permissions.h"
 #include "gatehouse/auth/user_manager.h"
+#include "gatehouse/models/manager.h"
 #include "http_client.h"
 #include "test_database.h"
 
@@ -209,6 +212,86 @@ TEST_P(Api, RepeatedFailuresAreThrottledWithRetryAfter) {
   EXPECT_NE(metrics.find("gatehouse_logins_throttled_total 2"), std::string::npos);
   EXPECT_NE(metrics.find("gatehouse_hash_pool_queue_depth"), std::string::npos);
 }
+
+class AccessTest : public Api {
+ protected:
+  void SetUp() override {
+    tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
+    Config c;
+    c.database_url = tdb_->url();
+    c.bind = "127.0.0.1:0";
+    c.secret_key = std::string(50, 'k');
+    server_ = std::make_unique<AccountsServer>(c);
+    const Access& a = server_->access();
+    const auto ok = http::sync([this](http::Request& r) {
+      return http::Response::text(200, "hello " + server_->access().user(r)->username);
+    });
+    auto& router = server_->router();
+    router.get("/api/private", a.login_required(ok));
+    router.get("/private/page", a.login_required(ok, Audience::page));
+    router.get("/api/user-admin", a.permission_required("auth.add_user", ok));
+    router.get("/staff/", a.staff_member_required(ok));
+    router.get("/api/named-a", a.user_passes_test([](db::Connection&, const auth::User& u) { return u.username.starts_with("a"); }, ok));
+    {
+      auto conn = server_->database().acquire();
+      auth::UserManager users(*conn);
+      users.create_user("alice", "a@example.com", kGood);
+      users.create_user("bob", "b@example.com", kGood);
+      auth::User staff = users.create_user("sam", "s@example.com", kGood);
+      staff.is_staff = true;
+      models::Manager<auth::User>(*conn).save(staff);
+      users.create_superuser("root", "r@example.com", kGood);
+    }
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  Browser as(const std::string& username) {
+    Browser b(server_->port());
+    b.fetch_csrf();
+    EXPECT_EQ(b.request("POST", "/api/login", json{{"username", username}, {"password", kGood}}.dump()).status, 200);
+    return b;
+  }
+};
+
+TEST_P(AccessTest, AnonymousIs401OnApiRoutesAndARedirectOnPages) {
+  Browser anon(server_->port());
+  Reply r = anon.request("GET", "/api/private");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body["error"], "not_authenticated");
+  r = anon.request("GET", "/private/page?tab=2");
+  EXPECT_EQ(r.status, 302);
+  EXPECT_NE(r.raw.find("Location: /accounts/login/?next=/private/page%3Ftab%3D2"), std::string::npos) << r.raw;
+  EXPECT_EQ(anon.request("GET", "/staff/").status, 302);
+}
+
+TEST_P(AccessTest, LoggedInUsersWithoutThePermissionGet403) {
+  Browser alice = as("alice");
+  EXPECT_EQ(alice.request("GET", "/api/private").status, 200);
+  EXPECT_EQ(Client::body_of(alice.request("GET", "/private/page").raw), "hello alice");
+  EXPECT_EQ(alice.request("GET", "/api/user-admin").status, 403);
+  EXPECT_EQ(alice.request("GET", "/staff/").status, 403);
+  EXPECT_EQ(alice.request("GET", "/api/named-a").status, 200);
+  Browser bob = as("bob");
+  EXPECT_EQ(bob.request("GET", "/api/named-a").status, 403);
+  {
+    auto conn = server_->database().acquire();
+    auth::User b = auth::UserManager(*conn).get_by_natural_key("bob");
+    auth::user_permissions.add(*conn, b, {auth::get_permission(*conn, "auth.add_user").id});
+  }
+  EXPECT_EQ(bob.request("GET", "/api/user-admin").status, 200);
+  EXPECT_EQ(as("sam").request("GET", "/staff/").status, 200);
+  Browser root = as("root");
+  EXPECT_EQ(root.request("GET", "/api/user-admin").status, 200);  // superusers have every permission
+  {
+    auto conn = server_->database().acquire();
+    auth::User r = auth::UserManager(*conn).get_by_natural_key("root");
+    r.is_active = false;
+    models::Manager<auth::User>(*conn).save(r);
+  }
+  EXPECT_EQ(root.request("GET", "/api/user-admin").status, 401) << "an inactive user's session no longer counts";
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, AccessTest, ::testing::ValuesIn(testing::all_engines()),
+                         [](const auto& param_info) { return testing::engine_name(param_info.param); });
 
 INSTANTIATE_TEST_SUITE_P(Engines, Api, ::testing::ValuesIn(testing::all_engines()),
                          [](const auto& param_info) { return testing::engine_name(param_info.param); });

@@ -6,7 +6,9 @@
 #include <memory>
 #include <string>
 
+#include "gatehouse/app/access.h"
 #include "gatehouse/db/database.h"
+#include "gatehouse/http/router.h"
 #include "gatehouse/http/metrics.h"
 #include "gatehouse/http/server.h"
 
@@ -43,6 +45,10 @@ class AccountsServer {
   void stop();
   db::Database& database() noexcept;
   http::Metrics& metrics() noexcept;
+  // Routes of the application's own; add them before run().
+  http::Router& router() noexcept;
+  // Access control for those routes (login_required and the like).
+  const Access& access() const noexcept;
 
  private:
   struct Impl;
