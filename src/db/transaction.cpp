@@ -48,15 +48,7 @@ void Transaction::commit() {
     for (auto& fn : callbacks) outer_tx_->callbacks_.push_back(std::move(fn));
     return;
   }
-  std::exception_ptr first;
-  for (auto& fn : callbacks) {
-    try {
-      fn();
-    } catch (...) {
-      if (!first) first = std::current_exception();
-    }
-  }
-  if (first) std::rethrow_exception(first);
+  signals::run_commit_callbacks(callbacks);
 }
 
 void Transaction::rollback() noexcept {

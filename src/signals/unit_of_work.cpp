@@ -47,6 +47,10 @@ void ScopedUnitOfWork::commit() {
     for (auto& fn : callbacks) outer->on_commit(std::move(fn));
     return;
   }
+  run_commit_callbacks(callbacks);
+}
+
+void run_commit_callbacks(std::vector<std::function<void()>>& callbacks) {
   std::exception_ptr first;
   for (auto& fn : callbacks) {
     try {

@@ -13,7 +13,7 @@
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/models/manager.h"
 #include "http_client.h"
-#include "test_database.h"
+#include "accounts_server.h"
 
 namespace gatehouse::app {
 namespace {
@@ -68,27 +68,11 @@ class Browser {
 
 class Api : public ::testing::TestWithParam<db::Engine> {
  protected:
-  void SetUp() override {
-    tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
-    Config c;
-    c.database_url = tdb_->url();
-    c.bind = "127.0.0.1:0";
-    c.secret_key = std::string(50, 'k');
-    server_ = std::make_unique<AccountsServer>(c);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-    server_.reset();
-    tdb_.reset();
-  }
-  std::unique_ptr<testing::TestDatabase> tdb_;
-  std::unique_ptr<AccountsServer> server_;
-  std::thread thread_;
+  testing::RunningAccountsServer server_{GetParam()};
 };
 
 const std::string kGood = "correct horse battery staple";
+const std::string& good_password() { return kGood; }
 
 TEST_P(Api, TheWholeJourney) {
   Browser b(server_->port());
@@ -213,37 +197,33 @@ TEST_P(Api, RepeatedFailuresAreThrottledWithRetryAfter) {
   EXPECT_NE(metrics.find("gatehouse_hash_pool_queue_depth"), std::string::npos);
 }
 
-class AccessTest : public Api {
+const std::string& good_password();
+
+class AccessTest : public ::testing::TestWithParam<db::Engine> {
  protected:
-  void SetUp() override {
-    tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
-    Config c;
-    c.database_url = tdb_->url();
-    c.bind = "127.0.0.1:0";
-    c.secret_key = std::string(50, 'k');
-    server_ = std::make_unique<AccountsServer>(c);
-    const Access& a = server_->access();
-    const auto ok = http::sync([this](http::Request& r) {
-      return http::Response::text(200, "hello " + server_->access().user(r)->username);
+  // Routes behind each check, and users to try them with.
+  static void setup(app::AccountsServer& server) {
+    const Access& a = server.access();
+    const auto ok = http::sync([&server](http::Request& r) {
+      return http::Response::text(200, "hello " + server.access().user(r)->username);
     });
-    auto& router = server_->router();
+    auto& router = server.router();
     router.get("/api/private", a.login_required(ok));
     router.get("/private/page", a.login_required(ok, Audience::page));
     router.get("/api/user-admin", a.permission_required("auth.add_user", ok));
     router.get("/staff/", a.staff_member_required(ok));
     router.get("/api/named-a", a.user_passes_test([](db::Connection&, const auth::User& u) { return u.username.starts_with("a"); }, ok));
-    {
-      auto conn = server_->database().acquire();
-      auth::UserManager users(*conn);
-      users.create_user("alice", "a@example.com", kGood);
-      users.create_user("bob", "b@example.com", kGood);
-      auth::User staff = users.create_user("sam", "s@example.com", kGood);
-      staff.is_staff = true;
-      models::Manager<auth::User>(*conn).save(staff);
-      users.create_superuser("root", "r@example.com", kGood);
-    }
-    thread_ = std::thread([this] { server_->run(); });
+    auto conn = server.database().acquire();
+    auth::UserManager users(*conn);
+    users.create_user("alice", "a@example.com", good_password());
+    users.create_user("bob", "b@example.com", good_password());
+    auth::User staff = users.create_user("sam", "s@example.com", good_password());
+    staff.is_staff = true;
+    models::Manager<auth::User>(*conn).save(staff);
+    users.create_superuser("root", "r@example.com", good_password());
   }
+  testing::RunningAccountsServer server_{GetParam(), &AccessTest::setup};
+
   Browser as(const std::string& username) {
     Browser b(server_->port());
     b.fetch_csrf();

@@ -5,11 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <thread>
 
 #include "gatehouse/app/csrf.h"
 #include "http_client.h"
-#include "test_database.h"
+#include "accounts_server.h"
 
 namespace gatehouse::app {
 namespace {
@@ -18,29 +17,12 @@ using Client = testing::HttpClient;
 
 class ServerTest : public ::testing::TestWithParam<db::Engine> {
  protected:
-  void SetUp() override {
-    tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
-    Config c;
-    c.database_url = tdb_->url();
-    c.bind = "127.0.0.1:0";
-    c.secret_key = std::string(50, 'k');
-    server_ = std::make_unique<AccountsServer>(c);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-    server_.reset();
-    tdb_.reset();
-  }
   std::string call(const std::string& raw) {
     Client c(server_->port());
     c.send(raw);
     return c.response();
   }
-  std::unique_ptr<testing::TestDatabase> tdb_;
-  std::unique_ptr<AccountsServer> server_;
-  std::thread thread_;
+  testing::RunningAccountsServer server_{GetParam()};
 };
 
 TEST_P(ServerTest, HealthAndSecurityHeaders) {

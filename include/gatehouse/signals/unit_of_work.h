@@ -44,6 +44,10 @@ class UnitOfWork {
   bool current_ = true;
 };
 
+// Runs every callback in order, even after one throws, then rethrows the
+// first exception. What every unit of work does on its outermost commit.
+void run_commit_callbacks(std::vector<std::function<void()>>& callbacks);
+
 // Collects on-commit callbacks. commit() of the outermost unit runs them in the
 // order they were registered; commit() of a nested unit hands them to the
 // enclosing one (a savepoint). Destroyed without commit(), it rolls back.
