@@ -13,10 +13,14 @@ PACKAGES=(
   # libraries (DESIGN.md, "Dependencies")
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
   libsqlite3-dev libpq-dev libunistring-dev zlib1g-dev nlohmann-json3-dev
+  libhiredis-dev libmstch-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-django python3-argon2 python3-bcrypt python3-psycopg2  # the Django round trips
-  postgresql-15 sqlite3                                  # real databases for the tests
+  postgresql-15 sqlite3 redis-server                     # real servers for the tests
+  python3-aiosmtpd                                       # a real SMTP server for the tests
+  chromium nodejs                                        # the browser tests (playwright-core from npm)
+  wrk gunicorn                                           # bench/http: load generator and the Django peer
 )
 
 if [ "${GATEHOUSE_SKIP_APT:-0}" = "1" ]; then exit 0; fi
@@ -27,8 +31,14 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Debian's nodejs comes without npm (a separate package); NodeSource's carries
+# its own npm and conflicts with Debian's, so add Debian's only when none is there.
+if ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
+fi

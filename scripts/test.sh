@@ -7,7 +7,8 @@
 #   fuzz       clang + libFuzzer + ASan/UBSan: check_password and identify_hasher
 #              over the seed corpus for GATEHOUSE_FUZZ_SECONDS (default 60)
 # Storage tests run on SQLite and on a throwaway PostgreSQL 15 cluster
-# (scripts/postgres-cluster.sh). Prints one closing line
+# (scripts/postgres-cluster.sh); cache tests also on a throwaway Redis
+# (scripts/redis-server.sh). Prints one closing line
 # "tests: N passed, N failed" over all runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +20,19 @@ mkdir -p build
 # A throwaway PostgreSQL cluster on loopback for every storage test, removed on exit.
 pg_parent=$(mktemp -d /tmp/gatehouse-pg.XXXXXX)
 chmod 755 "$pg_parent"
-cleanup() { scripts/postgres-cluster.sh stop "$pg_parent/cluster"; rm -rf "$pg_parent"; }
+cleanup() {
+  scripts/redis-server.sh stop "$pg_parent/redis" || true
+  scripts/postgres-cluster.sh stop "$pg_parent/cluster"
+  rm -rf "$pg_parent"
+}
 trap cleanup EXIT
 GATEHOUSE_TEST_POSTGRES_URL=$(scripts/postgres-cluster.sh start "$pg_parent/cluster")
 export GATEHOUSE_TEST_POSTGRES_URL
 echo "PostgreSQL for the tests: $GATEHOUSE_TEST_POSTGRES_URL"
+# And a throwaway Redis for the cache, session and throttle tests.
+GATEHOUSE_TEST_REDIS_URL=$(scripts/redis-server.sh start "$pg_parent/redis")
+export GATEHOUSE_TEST_REDIS_URL
+echo "Redis for the tests: $GATEHOUSE_TEST_REDIS_URL"
 
 passed=0
 failed=0
