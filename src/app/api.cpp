@@ -117,8 +117,7 @@ http::Middleware session_middleware(std::shared_ptr<ApiContext> ctx) {
       if (st->deleted) {
         r.delete_cookie("sessionid");
       } else if (st->modified && st->record) {
-        ctx->store->save(*st->record);
-        r.set_cookie("sessionid", st->record->key, opts);
+        r.set_cookie("sessionid", ctx->store->save(*st->record), opts);
       }
       return r;
     }));

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "gatehouse/app/csrf.h"
+#include "gatehouse/cache/cache.h"
 #include "gatehouse/auth/login.h"
 #include "gatehouse/sessions/store.h"
 #include "gatehouse/app/profile.h"
@@ -67,6 +68,13 @@ Config Config::from_environment() {
   c.bind = env_or("GATEHOUSE_BIND", c.bind);
   c.email_url = env_or("GATEHOUSE_EMAIL_URL", c.email_url);
   c.secure_cookies = env_or("GATEHOUSE_SECURE_COOKIES", "0") == "1";
+  c.redis_url = env_or("GATEHOUSE_REDIS_URL", "");
+  if (!c.redis_url.empty()) (void)cache::parse_redis_url(c.redis_url);  // a bad URL fails at start, not at first use
+  c.session_store = env_or("GATEHOUSE_SESSION_STORE", "");
+  if (!c.session_store.empty() && c.session_store != "database" && c.session_store != "cache" &&
+      c.session_store != "signed_cookies")
+    throw std::invalid_argument("GATEHOUSE_SESSION_STORE must be database, cache or signed_cookies, not '" +
+                                c.session_store + "'");
   c.secret_key = secret_key_for(c.database_url, std::getenv("GATEHOUSE_SECRET_KEY"));
   return c;
 }
@@ -76,7 +84,8 @@ struct AccountsServer::Impl {
   std::unique_ptr<db::Database> db;
   http::Metrics metrics;
   http::Router router;
-  std::unique_ptr<sessions::DatabaseSessionStore> store;
+  std::unique_ptr<cache::Cache> cache;
+  std::unique_ptr<sessions::SessionStore> store;
   std::unique_ptr<passwords::HashPool> pool;
   std::unique_ptr<auth::LoginThrottle> throttle;
   std::unique_ptr<Access> access;
@@ -89,12 +98,21 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   connect_profile_receiver();
   auth::connect_update_last_login();
   auto schema = sessions::migrations();
-  for (auto& m : auth::throttle_migrations()) schema.push_back(std::move(m));
+  for (auto& m : cache::migrations()) schema.push_back(std::move(m));
   for (auto& m : migrations()) schema.push_back(std::move(m));
   auth::migrate(*impl_->db, schema);
-  impl_->store = std::make_unique<sessions::DatabaseSessionStore>(*impl_->db, impl_->config.secret_key);
+  const Config& cfg = impl_->config;
+  impl_->cache = cfg.redis_url.empty() ? cache::make_database_cache(*impl_->db)
+                                       : cache::make_redis_cache(cache::parse_redis_url(cfg.redis_url));
+  const std::string kind = !cfg.session_store.empty() ? cfg.session_store : cfg.redis_url.empty() ? "database" : "cache";
+  if (kind == "database")
+    impl_->store = std::make_unique<sessions::DatabaseSessionStore>(*impl_->db, cfg.secret_key);
+  else if (kind == "cache")
+    impl_->store = std::make_unique<sessions::CacheSessionStore>(*impl_->cache, cfg.secret_key);
+  else
+    impl_->store = std::make_unique<sessions::SignedCookieSessionStore>(*impl_->cache, cfg.secret_key);
   impl_->pool = std::make_unique<passwords::HashPool>(passwords::default_hashers());
-  impl_->throttle = std::make_unique<auth::LoginThrottle>(*impl_->db);
+  impl_->throttle = std::make_unique<auth::LoginThrottle>(*impl_->cache);
   impl_->metrics.gauge("gatehouse_hash_pool_queue_depth", "Password hashing requests waiting.",
                        [pool = impl_->pool.get()] { return static_cast<double>(pool->queue_depth()); });
   auto ctx = std::make_shared<ApiContext>(

@@ -144,11 +144,18 @@ class RedisCache final : public Cache {
 
 RedisOptions parse_redis_url(std::string_view url) {
   const auto bad = [&](const char* why) {
-    return std::invalid_argument("GATEHOUSE_REDIS_URL: " + std::string(why) + " (expected redis://[:password@]host[:port][/db])");
+    return std::invalid_argument("GATEHOUSE_REDIS_URL: " + std::string(why) + " (expected redis://[:password@]host[:port][/db][?prefix=NAME])");
   };
   if (!url.starts_with("redis://")) throw bad("not a redis:// address");
   std::string_view rest = url.substr(8);
   RedisOptions o;
+  if (const auto q = rest.find('?'); q != std::string_view::npos) {
+    const std::string_view query = rest.substr(q + 1);
+    if (!query.starts_with("prefix=") || query.size() == 7 || query.find('&') != std::string_view::npos)
+      throw bad("the only option is ?prefix=NAME");
+    o.key_prefix = std::string(query.substr(7));
+    rest = rest.substr(0, q);
+  }
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view auth = rest.substr(0, at);
     const auto colon = auth.find(':');

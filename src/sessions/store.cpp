@@ -57,7 +57,7 @@ std::vector<db::Migration> migrations() {
 DatabaseSessionStore::DatabaseSessionStore(db::Database& db, std::string secret_key)
     : db_(db), secret_key_(std::move(secret_key)) {}
 
-std::optional<SessionRecord> DatabaseSessionStore::load(const std::string& key) {
+std::optional<SessionRecord> DatabaseSessionStore::load(const std::string& key) {  // the cookie is the key
   if (key.empty() || key.size() > 40) return std::nullopt;
   auto c = db_.acquire();
   const auto now = models::format_timestamp(models::Timestamp::now(), c->engine());
@@ -82,7 +82,7 @@ std::optional<SessionRecord> DatabaseSessionStore::load(const std::string& key) 
   return rec;
 }
 
-void DatabaseSessionStore::save(const SessionRecord& rec) {
+std::string DatabaseSessionStore::save(const SessionRecord& rec) {
   auto c = db_.acquire();
   const auto e = c->engine();
   db::Transaction tx(*c);
@@ -96,6 +96,7 @@ void DatabaseSessionStore::save(const SessionRecord& rec) {
              {rec.key, rec.user_id ? db::Value(*rec.user_id) : db::Value(), models::format_timestamp(rec.created, e),
               models::format_timestamp(rec.last_seen, e), rec.address.substr(0, 64), rec.user_agent.substr(0, 512)});
   tx.commit();
+  return rec.key;
 }
 
 bool DatabaseSessionStore::remove(const std::string& key) {

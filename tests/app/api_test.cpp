@@ -66,7 +66,7 @@ class Browser {
   std::string token_;
 };
 
-class Api : public ::testing::TestWithParam<db::Engine> {
+class Api : public ::testing::TestWithParam<testing::Deployment> {
  protected:
   testing::RunningAccountsServer server_{GetParam()};
 };
@@ -199,7 +199,7 @@ TEST_P(Api, RepeatedFailuresAreThrottledWithRetryAfter) {
 
 const std::string& good_password();
 
-class AccessTest : public ::testing::TestWithParam<db::Engine> {
+class AccessTest : public ::testing::TestWithParam<testing::Deployment> {
  protected:
   // Routes behind each check, and users to try them with.
   static void setup(app::AccountsServer& server) {
@@ -270,11 +270,9 @@ TEST_P(AccessTest, LoggedInUsersWithoutThePermissionGet403) {
   EXPECT_EQ(root.request("GET", "/api/user-admin").status, 401) << "an inactive user's session no longer counts";
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, AccessTest, ::testing::ValuesIn(testing::all_engines()),
-                         [](const auto& param_info) { return testing::engine_name(param_info.param); });
+INSTANTIATE_TEST_SUITE_P(Deployments, AccessTest, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);
 
-INSTANTIATE_TEST_SUITE_P(Engines, Api, ::testing::ValuesIn(testing::all_engines()),
-                         [](const auto& param_info) { return testing::engine_name(param_info.param); });
+INSTANTIATE_TEST_SUITE_P(Deployments, Api, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);
 
 }  // namespace
 }  // namespace gatehouse::app

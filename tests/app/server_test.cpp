@@ -15,7 +15,7 @@ namespace {
 
 using Client = testing::HttpClient;
 
-class ServerTest : public ::testing::TestWithParam<db::Engine> {
+class ServerTest : public ::testing::TestWithParam<testing::Deployment> {
  protected:
   std::string call(const std::string& raw) {
     Client c(server_->port());
@@ -77,8 +77,7 @@ TEST_P(ServerTest, MetricsCountRequestsByRouteAndStatus) {
             std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, ServerTest, ::testing::ValuesIn(testing::all_engines()),
-                         [](const auto& param_info) { return testing::engine_name(param_info.param); });
+INSTANTIATE_TEST_SUITE_P(Deployments, ServerTest, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);
 
 TEST(SecretKey, GeneratedOnceBesideSqliteAndRequiredElsewhere) {
   const auto dir = std::filesystem::temp_directory_path() / "gatehouse-secret-key-test";

@@ -10,6 +10,7 @@
 #include "gatehouse/auth/throttle.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/models/manager.h"
+#include "test_cache.h"
 #include "test_database.h"
 
 namespace gatehouse::auth {
@@ -25,7 +26,6 @@ class Login : public ::testing::TestWithParam<db::Engine> {
     tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
     db_ = std::make_unique<db::Database>(tdb_->url());
     auto extra = sessions::migrations();
-    for (auto& m : throttle_migrations()) extra.push_back(std::move(m));
     auth::migrate(*db_, extra);
     conn_.emplace(db_->acquire());
     store_ = std::make_unique<sessions::DatabaseSessionStore>(*db_, kSecret);
@@ -122,8 +122,14 @@ TEST_P(Login, LogoutSendsTheSignalAndRemovesTheSession) {
   EXPECT_FALSE(store_->load(s.key));
 }
 
-TEST_P(Login, ThrottlePerAccountAndPerAddress) {
-  LoginThrottle t(*db_, {.max_failures_per_account = 3, .max_failures_per_address = 5, .window = std::chrono::seconds(1)});
+INSTANTIATE_TEST_SUITE_P(Engines, Login, ::testing::ValuesIn(testing::all_engines()),
+                         [](const auto& param_info) { return testing::engine_name(param_info.param); });
+
+class Throttle : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Throttle, PerAccountAndPerAddress) {
+  testing::TestCache tc(GetParam());
+  LoginThrottle t(tc.cache(), {.max_failures_per_account = 3, .max_failures_per_address = 5, .window = std::chrono::seconds(1)});
   for (int i = 0; i < 3; ++i) {
     EXPECT_FALSE(t.retry_after("ada", "198.51.100.1"));
     t.record_failure("ADA", "198.51.100.1");  // account names are compared case-insensitively
@@ -139,10 +145,13 @@ TEST_P(Login, ThrottlePerAccountAndPerAddress) {
   EXPECT_FALSE(t.retry_after("someone-else", "198.51.100.2"));
   t.record_failure("x", "198.51.100.2");  // a new window starts at one failure
   EXPECT_FALSE(t.retry_after("x", "198.51.100.2"));
+  LoginThrottle other_scope(tc.cache(), {.max_failures_per_account = 1}, "forgot");
+  EXPECT_FALSE(other_scope.retry_after("x", "198.51.100.2")) << "scopes count apart";
+  t.record_failure(std::string(5000, '\xff'), std::string(300, 'a'));  // any bytes, any length
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, Login, ::testing::ValuesIn(testing::all_engines()),
-                         [](const auto& param_info) { return testing::engine_name(param_info.param); });
+INSTANTIATE_TEST_SUITE_P(Caches, Throttle, ::testing::ValuesIn(testing::all_cache_backends()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace gatehouse::auth

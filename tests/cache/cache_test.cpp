@@ -146,7 +146,10 @@ TEST(RedisUrl, ParsesEveryPartAndRefusesNonsense) {
   EXPECT_EQ(d.port, 6379);
   EXPECT_EQ(d.database, 0);
   EXPECT_TRUE(d.password.empty());
-  for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h:port", "redis://h/x"})
+  EXPECT_EQ(d.key_prefix, "gatehouse:");
+  EXPECT_EQ(parse_redis_url("redis://h:1/3?prefix=tenant7:").key_prefix, "tenant7:");
+  for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h:port", "redis://h/x",
+                          "redis://h?prefix=", "redis://h?db=2", "redis://h?prefix=a&b=c"})
     EXPECT_THROW(parse_redis_url(bad), std::invalid_argument) << bad;
 }
 

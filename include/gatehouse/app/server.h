@@ -18,6 +18,11 @@ struct Config {
   std::string database_url = "sqlite:gatehouse.sqlite3";
   std::string bind = "127.0.0.1:8000";
   std::string email_url = "console:";
+  std::string redis_url;         // GATEHOUSE_REDIS_URL: sessions and throttles move to Redis
+  // GATEHOUSE_SESSION_STORE: "database" (Django's django_session), "cache"
+  // (Redis when configured, else the database cache) or "signed_cookies";
+  // empty picks "cache" with Redis and "database" without.
+  std::string session_store;
   std::string secret_key;        // see secret_key_for()
   bool secure_cookies = false;   // GATEHOUSE_SECURE_COOKIES=1 behind HTTPS
   std::int64_t session_age_seconds = 1209600;  // two weeks, as Django

@@ -1,15 +1,16 @@
 // LoginThrottle: failed logins counted per account and per client address in
-// the database, so every server instance sharing it shares the count. Past the
-// limit within the window, logins are refused (429 with Retry-After) until the
-// window ends; a successful login resets the account's count.
+// a cache (the database cache, or Redis when configured), so every server
+// instance sharing it shares the count. Past the limit within the window,
+// logins are refused (429 with Retry-After) until the window ends; a
+// successful login resets the account's count. The window is fixed: it starts
+// at the first failure, so a steady trickle of failures cannot extend it.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
 
-#include "gatehouse/db/database.h"
-#include "gatehouse/db/migrations.h"
+#include "gatehouse/cache/cache.h"
 
 namespace gatehouse::auth {
 
@@ -22,7 +23,9 @@ struct ThrottlePolicy {
 
 class LoginThrottle {
  public:
-  LoginThrottle(db::Database& db, ThrottlePolicy policy = {}) : db_(db), policy_(policy) {}
+  // `scope` separates counters of different uses of one cache ("login", "forgot").
+  LoginThrottle(cache::Cache& cache, ThrottlePolicy policy = {}, std::string scope = "login")
+      : cache_(cache), policy_(policy), scope_(std::move(scope)) {}
   // How long the caller must wait, or nullopt if a login may be tried now.
   std::optional<std::chrono::seconds> retry_after(const std::string& account, const std::string& address);
   void record_failure(const std::string& account, const std::string& address);
@@ -30,12 +33,12 @@ class LoginThrottle {
   const ThrottlePolicy& policy() const noexcept { return policy_; }
 
  private:
+  std::string account_key(const std::string& account) const;
+  std::string address_key(const std::string& address) const;
   std::optional<std::chrono::seconds> blocked(const std::string& key, int limit);
-  void bump(const std::string& key);
-  db::Database& db_;
+  cache::Cache& cache_;
   ThrottlePolicy policy_;
+  std::string scope_;
 };
-
-std::vector<db::Migration> throttle_migrations();
 
 }  // namespace gatehouse::auth

@@ -80,7 +80,8 @@ struct RedisOptions {
   std::chrono::milliseconds timeout{2000};  // connect and each command
   std::size_t max_idle_connections = 8;
 };
-// redis://[:password@]host[:port][/db]; throws std::invalid_argument otherwise.
+// redis://[:password@]host[:port][/db][?prefix=NAME] (NAME prefixes every key;
+// "gatehouse:" by default); throws std::invalid_argument otherwise.
 RedisOptions parse_redis_url(std::string_view url);
 // Connects lazily; a dropped connection is replaced on the next call.
 std::unique_ptr<Cache> make_redis_cache(RedisOptions options);

@@ -1,9 +1,17 @@
 // Session stores (django.contrib.sessions). A session is a key (32 letters and
-// digits, from the CSPRNG) and a map of string values; the database store
-// keeps Django's django_session layout, session_data signed as Django signs it
-// (so a Django project with the same SECRET_KEY reads the same sessions), plus
-// a side table for what the "your sessions" page needs (user, created, last
-// seen, client address, user agent).
+// digits, from the CSPRNG) and a map of string values, plus what the "your
+// sessions" page needs (user, created, last seen, client address, user agent).
+//   DatabaseSessionStore     Django's django_session layout, session_data signed
+//                            as Django signs it (a Django project with the same
+//                            SECRET_KEY reads the same sessions), and a side table;
+//   CacheSessionStore        the session in a cache (Redis when configured), with
+//                            a per-user index; expiry is the entry's TTL;
+//   SignedCookieSessionStore the data travels in the cookie, signed as Django's
+//                            signed_cookies backend signs it; the server keeps
+//                            only the session's metadata in a cache, so a user can
+//                            still list and end sessions (a cookie whose session
+//                            was ended is refused even though its signature holds).
+// The cookie value is what save() returns: the key itself for the first two.
 //
 // Thread safety: stores may be used from any thread.
 #pragma once
@@ -15,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "gatehouse/cache/cache.h"
 #include "gatehouse/db/database.h"
 #include "gatehouse/db/migrations.h"
 #include "gatehouse/models/field.h"
@@ -35,10 +44,11 @@ struct SessionRecord {
 class SessionStore {
  public:
   virtual ~SessionStore() = default;
-  // The live session with this key; nullopt when absent or expired.
-  virtual std::optional<SessionRecord> load(const std::string& key) = 0;
-  // Inserts or replaces.
-  virtual void save(const SessionRecord& record) = 0;
+  // The live session named by this cookie value; nullopt when absent, expired,
+  // ended or tampered with.
+  virtual std::optional<SessionRecord> load(const std::string& cookie) = 0;
+  // Inserts or replaces; returns the value for the session cookie.
+  virtual std::string save(const SessionRecord& record) = 0;
   // Whether a session was removed.
   virtual bool remove(const std::string& key) = 0;
   // The user's live sessions, most recently seen first.
@@ -55,8 +65,8 @@ class SessionStore {
 class DatabaseSessionStore final : public SessionStore {
  public:
   DatabaseSessionStore(db::Database& db, std::string secret_key);
-  std::optional<SessionRecord> load(const std::string& key) override;
-  void save(const SessionRecord& record) override;
+  std::optional<SessionRecord> load(const std::string& cookie) override;
+  std::string save(const SessionRecord& record) override;
   bool remove(const std::string& key) override;
   std::vector<SessionRecord> for_user(std::int64_t user_id) override;
   std::size_t remove_for_user(std::int64_t user_id, const std::string& keep = {}) override;
@@ -65,6 +75,41 @@ class DatabaseSessionStore final : public SessionStore {
  private:
   db::Database& db_;
   std::string secret_key_;
+};
+
+class CacheSessionStore final : public SessionStore {
+ public:
+  // data_in_cookie: false keeps everything in the cache (Django's cache
+  // backend); true is SignedCookieSessionStore's mode.
+  CacheSessionStore(cache::Cache& cache, std::string secret_key, bool data_in_cookie = false);
+  std::optional<SessionRecord> load(const std::string& cookie) override;
+  std::string save(const SessionRecord& record) override;
+  bool remove(const std::string& key) override;
+  std::vector<SessionRecord> for_user(std::int64_t user_id) override;
+  std::size_t remove_for_user(std::int64_t user_id, const std::string& keep = {}) override;
+  std::size_t clear_expired() override;  // the cache expires sessions itself
+
+ private:
+  std::optional<SessionRecord> load_key(const std::string& key, const std::string* cookie_data);
+  cache::Cache& cache_;
+  std::string secret_key_;
+  bool data_in_cookie_;
+};
+
+class SignedCookieSessionStore final : public SessionStore {
+ public:
+  SignedCookieSessionStore(cache::Cache& registry, std::string secret_key) : impl_(registry, std::move(secret_key), true) {}
+  std::optional<SessionRecord> load(const std::string& cookie) override { return impl_.load(cookie); }
+  std::string save(const SessionRecord& record) override { return impl_.save(record); }
+  bool remove(const std::string& key) override { return impl_.remove(key); }
+  std::vector<SessionRecord> for_user(std::int64_t user_id) override { return impl_.for_user(user_id); }
+  std::size_t remove_for_user(std::int64_t user_id, const std::string& keep = {}) override {
+    return impl_.remove_for_user(user_id, keep);
+  }
+  std::size_t clear_expired() override { return impl_.clear_expired(); }
+
+ private:
+  CacheSessionStore impl_;
 };
 
 // The tables of the database store (django_session is adopted if it exists).
