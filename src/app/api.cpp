@@ -32,7 +32,7 @@ const std::string kBadCredentials =
 
 Response json_response(int status, const json& j) { return Response::json_text(status, j.dump()); }
 
-Response field_errors(const std::map<std::string, std::vector<std::string>>& errors) {
+Response field_errors(const FieldErrors& errors) {
   json e = json::object();
   for (const auto& [k, v] : errors) e[k] = v;
   return json_response(400, {{"errors", e}});
@@ -85,6 +85,8 @@ const std::string& dummy_hash() {
   return h;
 }
 
+}  // namespace
+
 std::vector<std::string> password_problems(const std::string& password, const auth::User& u) {
   passwords::UserAttributes attrs{{{"username", u.username}, {"first_name", u.first_name},
                                    {"last_name", u.last_name}, {"email", u.email}}};
@@ -94,11 +96,136 @@ std::vector<std::string> password_problems(const std::string& password, const au
   return out;
 }
 
-}  // namespace
-
 std::optional<auth::User> request_user(const http::Request& request, ApiContext& ctx) {
   if (!request.app_state) return std::nullopt;
   return current_user(request, ctx);
+}
+
+std::string current_session_key(const http::Request& request) {
+  if (!request.app_state) return {};
+  const SessionState& s = state(request);
+  return s.record ? s.record->key : std::string();
+}
+
+void attempt_login(std::shared_ptr<ApiContext> ctx, http::RequestPtr req, std::string identifier, std::string password,
+                   std::function<void(LoginOutcome)> done) {
+  const auth::Client client = client_of(*req);
+  if (auto wait = ctx->throttle->retry_after(identifier, client.address)) {
+    ctx->metrics->increment("gatehouse_logins_throttled_total", "Logins refused by the throttle.");
+    return done({LoginOutcome::Kind::throttled, *wait, std::nullopt});
+  }
+  std::optional<auth::User> user;
+  {
+    auto c = ctx->db->acquire();
+    try {
+      user = models::Manager<auth::User>(*c).find({models::eq("username", auth::normalize_username(identifier))});
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  // The same hashing work whether or not the account exists.
+  const std::string encoded = user ? user->password().encoded() : dummy_hash();
+  try {
+    ctx->pool->check(password, encoded, [ctx, req, done, user, identifier, password, client](
+                                            const passwords::CheckResult* res, std::exception_ptr) mutable {
+      const bool ok = res != nullptr && res->correct && user && user->is_active;
+      auto c = ctx->db->acquire();
+      if (!ok) {
+        ctx->throttle->record_failure(identifier, client.address);
+        ctx->metrics->increment("gatehouse_logins_failed_total", "Failed logins.");
+        auth::LoginFailedEvent e;
+        e.credentials = {{"username", identifier}, {"password", "********"}};
+        e.client = &client;
+        auth::user_login_failed.send_robust(signals::Sender::of<auth::User>(), e);
+        return done({LoginOutcome::Kind::invalid, {}, std::nullopt});
+      }
+      if (res->needs_upgrade) {  // transparent upgrade to the preferred hasher
+        user->set_password(password);
+        models::Manager<auth::User>(*c).save(*user, {.update_fields = {"password"}});
+      }
+      ctx->throttle->reset(identifier);
+      log_in(*ctx, *c, *req, *user);
+      ctx->metrics->increment("gatehouse_logins_succeeded_total", "Successful logins.");
+      done({LoginOutcome::Kind::ok, {}, user});
+    });
+  } catch (const passwords::PoolFull&) {
+    done({LoginOutcome::Kind::busy, std::chrono::seconds(1), std::nullopt});
+  }
+}
+
+void log_in(ApiContext& ctx, db::Connection& c, const http::Request& req, auth::User& user) {
+  SessionState& s = state(req);
+  if (!s.record) s.record.emplace();
+  s.record->expire = models::Timestamp{models::Timestamp::now().time + std::chrono::seconds(ctx.config.session_age_seconds)};
+  auth::login(c, *ctx.store, *s.record, user, "gatehouse.auth.ModelBackend", ctx.config.secret_key, client_of(req));
+  s.modified = true;
+  s.deleted = false;
+  s.user_loaded = true;
+  s.user = user;
+}
+
+void log_out(ApiContext& ctx, const http::Request& req) {
+  SessionState& s = state(req);
+  if (s.record) {
+    auto c = ctx.db->acquire();
+    auth::logout(*c, *ctx.store, *s.record, current_user(req, ctx), client_of(req));
+  }
+  s.record.reset();
+  s.user.reset();
+  s.deleted = true;
+}
+
+FieldErrors signup_errors(ApiContext& ctx, auth::User& u, const std::string& username, const std::string& email,
+                          const std::string& password) {
+  FieldErrors errors;
+  try {
+    u.username = auth::normalize_username(username);
+    if (auto e = auth::username_error(u.username)) errors["username"].push_back(*e);
+  } catch (const std::invalid_argument&) {
+    errors["username"].push_back("Enter a valid username.");
+  }
+  u.email = auth::normalize_email(email);
+  if (auto e = auth::email_error(u.email)) errors["email"].push_back(*e);
+  for (auto& p : password_problems(password, u)) errors["password"].push_back(std::move(p));
+  if (errors.empty()) {
+    auto c = ctx.db->acquire();
+    if (auth::UserManager(*c).exists({models::eq("username", u.username)}))
+      errors["username"].push_back("A user with that username already exists.");
+  }
+  return errors;
+}
+
+void create_user(std::shared_ptr<ApiContext> ctx, auth::User u, std::string password,
+                 std::function<void(std::optional<auth::User>, FieldErrors)> done) {
+  ctx->pool->make_password(password, [ctx, u, done](const std::string* encoded, std::exception_ptr) mutable {
+    if (encoded == nullptr) return done(std::nullopt, {{"password", {"The password could not be processed; try again."}}});
+    try {
+      u.set_password(auth::EncodedPassword::from_hash(*encoded));
+      auto c = ctx->db->acquire();
+      done(auth::UserManager(*c).create(u), {});
+    } catch (const db::DatabaseError& de) {
+      if (de.kind() != db::ErrorKind::unique_violation) throw;
+      done(std::nullopt, {{"username", {"A user with that username already exists."}}});
+    }
+  });
+}
+
+void change_password(std::shared_ptr<ApiContext> ctx, http::RequestPtr req, auth::User user, std::string old_pw,
+                     std::string new_pw, std::function<void(FieldErrors)> done) {
+  if (auto problems = password_problems(new_pw, user); !problems.empty()) return done({{"new_password", problems}});
+  ctx->pool->check(old_pw, user.password().encoded(),
+                   [ctx, req, done, user, new_pw](const passwords::CheckResult* res, std::exception_ptr) mutable {
+                     if (res == nullptr || !res->correct)
+                       return done({{"old_password", {"Your old password was entered incorrectly. Please enter it again."}}});
+                     auto c = ctx->db->acquire();
+                     user.set_password(new_pw);  // on the pool thread: hashing stays off the server threads
+                     models::Manager<auth::User>(*c).save(user, {.update_fields = {"password"}});
+                     SessionState& s = state(*req);
+                     ctx->store->remove_for_user(user.id, s.record->key);  // every other session ends
+                     auth::update_session_auth_hash(*s.record, user, ctx->config.secret_key);
+                     s.modified = true;
+                     s.user = user;
+                     done({});
+                   });
 }
 
 http::Middleware session_middleware(std::shared_ptr<ApiContext> ctx) {
@@ -131,36 +258,13 @@ void add_api_routes(http::Router& router, std::shared_ptr<ApiContext> ctx) {
     if (auto* err = std::get_if<Response>(&parsed)) return respond(std::move(*err));
     const json body = std::get<json>(parsed);
     auth::User u;
-    std::map<std::string, std::vector<std::string>> errors;
-    try {
-      u.username = auth::normalize_username(body["username"].get<std::string>());
-      if (auto e = auth::username_error(u.username)) errors["username"].push_back(*e);
-    } catch (const std::invalid_argument&) {
-      errors["username"].push_back("Enter a valid username.");
-    }
-    u.email = auth::normalize_email(body["email"].get<std::string>());
-    if (auto e = auth::email_error(u.email)) errors["email"].push_back(*e);
     const std::string password = body["password"].get<std::string>();
-    for (auto& p : password_problems(password, u)) errors["password"].push_back(std::move(p));
-    if (errors.empty()) {
-      auto c = ctx->db->acquire();
-      if (auth::UserManager(*c).exists({models::eq("username", u.username)}))
-        errors["username"].push_back("A user with that username already exists.");
-    }
+    auto errors = signup_errors(*ctx, u, body["username"].get<std::string>(), body["email"].get<std::string>(), password);
     if (!errors.empty()) return respond(field_errors(errors));
     try {
-      ctx->pool->make_password(password, [ctx, u, respond](const std::string* encoded, std::exception_ptr e) mutable {
-        if (encoded == nullptr) return respond(Response::error(500, "internal_error", "could not hash the password"));
-        try {
-          u.set_password(auth::EncodedPassword::from_hash(*encoded));
-          auto c = ctx->db->acquire();
-          const auth::User made = auth::UserManager(*c).create(u);
-          respond(json_response(201, {{"id", made.id}, {"username", made.username}, {"email", made.email}}));
-        } catch (const db::DatabaseError& de) {
-          if (de.kind() != db::ErrorKind::unique_violation) throw;
-          respond(field_errors({{"username", {"A user with that username already exists."}}}));
-        }
-        (void)e;
+      create_user(ctx, u, password, [respond](std::optional<auth::User> made, FieldErrors errs) mutable {
+        if (!made) return respond(field_errors(errs));
+        respond(json_response(201, {{"id", made->id}, {"username", made->username}, {"email", made->email}}));
       });
     } catch (const passwords::PoolFull&) {
       Response r = Response::error(503, "busy", "too many requests are being processed; try again");
@@ -174,70 +278,30 @@ void add_api_routes(http::Router& router, std::shared_ptr<ApiContext> ctx) {
     auto parsed = json_body(*req, {"username", "password"});
     if (auto* err = std::get_if<Response>(&parsed)) return respond(std::move(*err));
     const json body = std::get<json>(parsed);
-    const std::string identifier = body["username"].get<std::string>();
-    const std::string password = body["password"].get<std::string>();
-    const auth::Client client = client_of(*req);
-    if (auto wait = ctx->throttle->retry_after(identifier, client.address)) {
-      ctx->metrics->increment("gatehouse_logins_throttled_total", "Logins refused by the throttle.");
-      Response r = Response::error(429, "throttled", "Too many failed login attempts. Try again later.");
-      r.set_header("Retry-After", std::to_string(wait->count()));
-      return respond(std::move(r));
-    }
-    std::optional<auth::User> user;
-    {
-      auto c = ctx->db->acquire();
-      try {
-        user = models::Manager<auth::User>(*c).find({models::eq("username", auth::normalize_username(identifier))});
-      } catch (const std::invalid_argument&) {
-      }
-    }
-    // The same hashing work whether or not the account exists.
-    const std::string encoded = user ? user->password().encoded() : dummy_hash();
-    try {
-      ctx->pool->check(password, encoded, [ctx, req, respond, user, identifier, password, client](
-                                              const passwords::CheckResult* res, std::exception_ptr) mutable {
-        const bool ok = res != nullptr && res->correct && user && user->is_active;
-        auto c = ctx->db->acquire();
-        if (!ok) {
-          ctx->throttle->record_failure(identifier, client.address);
-          ctx->metrics->increment("gatehouse_logins_failed_total", "Failed logins.");
-          auth::LoginFailedEvent e;
-          e.credentials = {{"username", identifier}, {"password", "********"}};
-          e.client = &client;
-          auth::user_login_failed.send_robust(signals::Sender::of<auth::User>(), e);
-          return respond(Response::error(401, "invalid_credentials", kBadCredentials));
-        }
-        if (res->needs_upgrade) {  // transparent upgrade to the preferred hasher
-          user->set_password(password);
-          models::Manager<auth::User>(*c).save(*user, {.update_fields = {"password"}});
-        }
-        ctx->throttle->reset(identifier);
-        SessionState& s = state(*req);
-        if (!s.record) {
-          s.record.emplace();
-        }
-        s.record->expire = models::Timestamp{models::Timestamp::now().time + std::chrono::seconds(ctx->config.session_age_seconds)};
-        auth::login(*c, *ctx->store, *s.record, *user, "gatehouse.auth.ModelBackend", ctx->config.secret_key, client);
-        s.modified = true;
-        ctx->metrics->increment("gatehouse_logins_succeeded_total", "Successful logins.");
-        respond(json_response(200, {{"id", user->id}, {"username", user->username}}));
-      });
-    } catch (const passwords::PoolFull&) {
-      Response r = Response::error(503, "busy", "too many logins are being processed; try again");
-      r.set_header("Retry-After", "1");
-      respond(std::move(r));
-    }
+    attempt_login(ctx, req, body["username"].get<std::string>(), body["password"].get<std::string>(),
+                  [respond](LoginOutcome o) mutable {
+                    switch (o.kind) {
+                      case LoginOutcome::Kind::ok:
+                        return respond(json_response(200, {{"id", o.user->id}, {"username", o.user->username}}));
+                      case LoginOutcome::Kind::invalid:
+                        return respond(Response::error(401, "invalid_credentials", kBadCredentials));
+                      case LoginOutcome::Kind::throttled: {
+                        Response r = Response::error(429, "throttled", "Too many failed login attempts. Try again later.");
+                        r.set_header("Retry-After", std::to_string(o.retry_after.count()));
+                        return respond(std::move(r));
+                      }
+                      case LoginOutcome::Kind::busy: {
+                        Response r = Response::error(503, "busy", "too many logins are being processed; try again");
+                        r.set_header("Retry-After", "1");
+                        return respond(std::move(r));
+                      }
+                    }
+                  });
   });
 
   // ---- logout ----------------------------------------------------------------
   router.post("/api/logout", http::sync([ctx](http::Request& req) {
-    SessionState& s = state(req);
-    if (s.record) {
-      auto c = ctx->db->acquire();
-      auth::logout(*c, *ctx->store, *s.record, current_user(req, *ctx), client_of(req));
-    }
-    s.record.reset();
-    s.deleted = true;
+    log_out(*ctx, req);
     return Response::no_content();
   }));
 
@@ -267,31 +331,20 @@ void add_api_routes(http::Router& router, std::shared_ptr<ApiContext> ctx) {
 
   // ---- password change ---------------------------------------------------------
   router.post("/api/password/change", [ctx](http::RequestPtr req, http::Responder respond) {
-    std::optional<auth::User> user = current_user(*req, *ctx);  // a copy to change
+    std::optional<auth::User> user = current_user(*req, *ctx);
     if (!user) return respond(Response::error(401, "not_authenticated", "Authentication credentials were not provided."));
     auto parsed = json_body(*req, {"old_password", "new_password"});
     if (auto* err = std::get_if<Response>(&parsed)) return respond(std::move(*err));
     const json body = std::get<json>(parsed);
-    const std::string old_pw = body["old_password"].get<std::string>(), new_pw = body["new_password"].get<std::string>();
-    if (auto problems = password_problems(new_pw, *user); !problems.empty())
-      return respond(field_errors({{"new_password", problems}}));
     try {
-      ctx->pool->check(old_pw, user->password().encoded(),
-                       [ctx, req, respond, user, new_pw](const passwords::CheckResult* res, std::exception_ptr) mutable {
-                         if (res == nullptr || !res->correct)
-                           return respond(field_errors(
-                               {{"old_password", {"Your old password was entered incorrectly. Please enter it again."}}}));
-                         auto c = ctx->db->acquire();
-                         user->set_password(new_pw);  // on the pool thread: hashing stays off the server threads
-                         models::Manager<auth::User>(*c).save(*user, {.update_fields = {"password"}});
-                         SessionState& s = state(*req);
-                         ctx->store->remove_for_user(user->id, s.record->key);  // every other session ends
-                         auth::update_session_auth_hash(*s.record, *user, ctx->config.secret_key);
-                         s.modified = true;
-                         respond(Response::no_content());
-                       });
+      change_password(ctx, req, *user, body["old_password"].get<std::string>(), body["new_password"].get<std::string>(),
+                      [respond](FieldErrors errors) mutable {
+                        respond(errors.empty() ? Response::no_content() : field_errors(errors));
+                      });
     } catch (const passwords::PoolFull&) {
-      respond(Response::error(503, "busy", "try again"));
+      Response r = Response::error(503, "busy", "try again");
+      r.set_header("Retry-After", "1");
+      respond(std::move(r));
     }
   });
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "api.h"
+#include "pages.h"
 #include "gatehouse/app/csrf.h"
 #include "gatehouse/cache/cache.h"
 #include "gatehouse/auth/login.h"
@@ -69,6 +70,7 @@ Config Config::from_environment() {
   c.email_url = env_or("GATEHOUSE_EMAIL_URL", c.email_url);
   c.secure_cookies = env_or("GATEHOUSE_SECURE_COOKIES", "0") == "1";
   c.redis_url = env_or("GATEHOUSE_REDIS_URL", "");
+  c.templates_dir = env_or("GATEHOUSE_TEMPLATES_DIR", "");
   if (!c.redis_url.empty()) (void)cache::parse_redis_url(c.redis_url);  // a bad URL fails at start, not at first use
   c.session_store = env_or("GATEHOUSE_SESSION_STORE", "");
   if (!c.session_store.empty() && c.session_store != "database" && c.session_store != "cache" &&
@@ -129,6 +131,7 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
 
   add_api_routes(r, ctx);
   impl_->access = std::make_unique<Access>(ctx);
+  add_pages(r, ctx, std::make_shared<const http::Templates>(builtin_templates(), impl_->config.templates_dir), *impl_->access);
 
   const http::Handler handler = http::chain({impl_->metrics.middleware(), http::security_headers(),
                                              csrf_middleware({.secure = impl_->config.secure_cookies}), session_middleware(ctx)},

@@ -23,6 +23,7 @@ struct Config {
   // (Redis when configured, else the database cache) or "signed_cookies";
   // empty picks "cache" with Redis and "database" without.
   std::string session_store;
+  std::string templates_dir;     // GATEHOUSE_TEMPLATES_DIR: files here override the built-in pages' templates
   std::string secret_key;        // see secret_key_for()
   bool secure_cookies = false;   // GATEHOUSE_SECURE_COOKIES=1 behind HTTPS
   std::int64_t session_age_seconds = 1209600;  // two weeks, as Django
