@@ -16,6 +16,9 @@ source scripts/common.sh
 
 scripts/install-deps.sh
 mkdir -p build
+# playwright-core for the browser tests, at the version package-lock.json pins
+# (it drives Debian's /usr/bin/chromium; no browser is downloaded).
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 # A throwaway PostgreSQL cluster on loopback for every storage test, removed on exit.
 pg_parent=$(mktemp -d /tmp/gatehouse-pg.XXXXXX)

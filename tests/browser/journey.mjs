@@ -1,0 +1,139 @@
+// The HTML pages in a real browser: Debian's Chromium driven by playwright-core.
+// Signs up (first with a mistake, to see the form errors), logs out, checks
+// that a protected page redirects to the login page with next=, logs in
+// (first with a wrong password), changes the password (first with a wrong old
+// one) and logs out; then the old password no longer works and the new one does.
+//
+// Usage: node journey.mjs PATH_TO_GATEHOUSE sqlite|postgresql_redis
+// (postgresql_redis uses GATEHOUSE_TEST_POSTGRES_URL and GATEHOUSE_TEST_REDIS_URL)
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { chromium } from "playwright-core";
+
+const [gatehouse, deployment] = process.argv.slice(2);
+let passed = 0, failed = 0;
+function expect(ok, what) {
+  if (ok) passed++;
+  else { failed++; console.log("FAIL:", what); }
+}
+
+function environment() {
+  const env = { ...process.env, GATEHOUSE_BIND: "127.0.0.1:0", GATEHOUSE_PBKDF2_ITERATIONS: "1000" };
+  if (deployment === "sqlite") {
+    env.GATEHOUSE_DATABASE_URL = "sqlite:" + join(mkdtempSync(join(tmpdir(), "gatehouse-browser-")), "db.sqlite3");
+    return { env, cleanup: () => {} };
+  }
+  const base = process.env.GATEHOUSE_TEST_POSTGRES_URL, redis = process.env.GATEHOUSE_TEST_REDIS_URL;
+  if (!base || !redis) throw new Error("GATEHOUSE_TEST_POSTGRES_URL and GATEHOUSE_TEST_REDIS_URL must be set (scripts/test.sh sets them)");
+  const schema = "browser_" + randomBytes(6).toString("hex");
+  const psql = (sql) => execFileSync("psql", [base, "-q", "-c", sql], { env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" } });
+  psql(`CREATE SCHEMA ${schema}`);
+  env.GATEHOUSE_DATABASE_URL = base + (base.includes("?") ? "&" : "?") + "options=-c%20search_path%3D" + schema;
+  env.GATEHOUSE_REDIS_URL = redis + "?prefix=" + schema + ":";
+  env.GATEHOUSE_SECRET_KEY = randomBytes(32).toString("hex");
+  return { env, cleanup: () => psql(`DROP SCHEMA ${schema} CASCADE`) };
+}
+
+let serverLog = "";
+function startServer(env) {
+  return new Promise((resolve, reject) => {
+    // The access log goes to stderr; it is printed only if the journey fails.
+    const proc = spawn(gatehouse, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    proc.stderr.on("data", (d) => { serverLog += d; });
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("gatehouse serve did not start: " + out)), 60000);
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[^/]+)\//);
+      if (m) { clearTimeout(timer); resolve({ proc, base: m[1] }); }
+    });
+    proc.on("exit", (code) => reject(new Error(`gatehouse serve exited (${code}): ${out}`)));
+  });
+}
+
+const { env, cleanup } = environment();
+const { proc, base } = await startServer(env);
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+try {
+  const page = await (await browser.newContext()).newPage();
+  const path = () => new URL(page.url()).pathname + new URL(page.url()).search;
+  const submit = (label) => Promise.all([page.waitForNavigation(), page.click(`button:has-text("${label}")`)]);
+
+  // A protected page sends an anonymous visitor to the login page, remembering where they were going.
+  await page.goto(base + "/accounts/password_change/");
+  expect(path() === "/accounts/login/?next=/accounts/password_change/", `redirected to login with next=: ${path()}`);
+
+  // Sign up: first with passwords that differ, then properly.
+  await page.goto(base + "/accounts/signup/");
+  await page.fill("#id_username", "grace");
+  await page.fill("#id_email", "grace@example.com");
+  await page.fill("#id_password1", "cobol compiler 1959");
+  await page.fill("#id_password2", "cobol compiler 1960");
+  await submit("Sign up");
+  expect((await page.textContent("#id_password2_errors") ?? "").includes("didn’t match"), "signup shows the mismatch next to the field");
+  expect(await page.inputValue("#id_username") === "grace", "the form keeps what was typed (not the passwords)");
+  expect(await page.inputValue("#id_password1") === "", "passwords are never echoed back");
+  await page.fill("#id_password1", "cobol compiler 1959");
+  await page.fill("#id_password2", "cobol compiler 1959");
+  await submit("Sign up");
+  expect(path() === "/accounts/profile/", `signup lands on the profile: ${path()}`);
+  expect((await page.textContent("#welcome") ?? "").includes("grace"), "the profile greets the new user");
+  const cookies = await page.context().cookies();
+  const sid = cookies.find((c) => c.name === "sessionid");
+  expect(sid && sid.httpOnly && sid.sameSite === "Lax", "the session cookie is HttpOnly and SameSite=Lax");
+
+  // Log out through the link and its confirmation form.
+  await Promise.all([page.waitForNavigation(), page.click("text=Log out")]);
+  await submit("Log out");
+  expect(await page.isVisible("#logged-out"), "the logged-out page");
+  await page.goto(base + "/accounts/profile/");
+  expect(path().startsWith("/accounts/login/?next="), "after logout the profile needs a login again");
+
+  // Log in: a wrong password first, then the right one, which follows next=.
+  await page.goto(base + "/accounts/login/?next=/accounts/password_change/");
+  await page.fill("#id_username", "grace");
+  await page.fill("#id_password", "not the password");
+  await submit("Log in");
+  expect((await page.textContent("#non_field_errors") ?? "").includes("Please enter a correct username and password"), "a wrong password shows the one generic error");
+  await page.fill("#id_password", "cobol compiler 1959");
+  await submit("Log in");
+  expect(path() === "/accounts/password_change/", `login follows next=: ${path()}`);
+
+  // Change the password: a wrong old password first.
+  await page.fill("#id_old_password", "wrong old password");
+  await page.fill("#id_new_password1", "nanoseconds of wire 11");
+  await page.fill("#id_new_password2", "nanoseconds of wire 11");
+  await submit("Change my password");
+  expect((await page.textContent("#id_old_password_errors") ?? "").includes("incorrectly"), "a wrong old password is shown next to its field");
+  await page.fill("#id_old_password", "cobol compiler 1959");
+  await page.fill("#id_new_password1", "nanoseconds of wire 11");
+  await page.fill("#id_new_password2", "nanoseconds of wire 11");
+  await submit("Change my password");
+  expect(path() === "/accounts/password_change/done/", `password change done: ${path()}`);
+  await page.goto(base + "/accounts/profile/");
+  expect(path() === "/accounts/profile/", "still logged in after changing the password");
+
+  await Promise.all([page.waitForNavigation(), page.click("text=Log out")]);
+  await submit("Log out");
+  await page.goto(base + "/accounts/login/");
+  await page.fill("#id_username", "grace");
+  await page.fill("#id_password", "cobol compiler 1959");
+  await submit("Log in");
+  expect(path() === "/accounts/login/", "the old password no longer works");
+  await page.fill("#id_password", "nanoseconds of wire 11");
+  await submit("Log in");
+  expect(path() === "/accounts/profile/", "the new password does");
+} catch (e) {
+  failed++;
+  console.log("FAIL:", e.stack || e);
+} finally {
+  await browser.close();
+  proc.kill("SIGTERM");
+  cleanup();
+}
+if (failed) console.log("server log:\n" + serverLog);
+console.log(`browser journey (${deployment}): ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
