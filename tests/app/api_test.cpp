@@ -59,6 +59,8 @@ class Browser {
   void fetch_csrf() { token_ = request("GET", "/api/csrf").body["csrfToken"]; }
   std::string session() const { return cookies_.count("sessionid") ? cookies_.at("sessionid") : ""; }
   void set_session(const std::string& s) { cookies_["sessionid"] = s; }
+  const std::string& token() const { return token_; }
+  void set_token(std::string t) { token_ = std::move(t); }
 
  private:
   std::uint16_t port_;
@@ -163,6 +165,14 @@ TEST_P(Api, BadInputIsA4xxWithJsonAndChangesNothing) {
   expect_4xx(r, 400, "weak password");
   EXPECT_EQ(r.body["errors"]["password"][0], "This password is too common.");
   expect_4xx(b.request("POST", "/api/login", json{{"username", 5}, {"password", "x"}}.dump()), 400, "wrong field type");
+  expect_4xx(b.request("POST", "/api/signup", std::string(10 << 20, 'a')), 413, "a 10 MiB body");
+  {
+    Client c(server_->port());
+    c.send("GET /api/me HTTP/1.1\r\nHost: t\r\nX-Padding: " + std::string(100 << 10, 'h') + "\r\n\r\n");
+    const std::string raw = c.response();
+    EXPECT_EQ(Client::status_of(raw), 431) << "a 100 KiB header";
+    EXPECT_FALSE(json::parse(Client::body_of(raw), nullptr, false).is_discarded()) << raw.substr(0, 200);
+  }
   EXPECT_EQ(count_users(), 0);
   EXPECT_EQ(b.request("GET", "/healthz").status, 200) << "still serving";
 }
@@ -268,6 +278,69 @@ TEST_P(AccessTest, LoggedInUsersWithoutThePermissionGet403) {
     models::Manager<auth::User>(*conn).save(r);
   }
   EXPECT_EQ(root.request("GET", "/api/user-admin").status, 401) << "an inactive user's session no longer counts";
+}
+
+// ---- the HTML pages --------------------------------------------------------------
+
+// A form post as a browser sends it: url-encoded, the CSRF token as a field.
+Reply post_form(Browser& b, const std::string& path, const std::string& form) {
+  return b.request("POST", path, form, "application/x-www-form-urlencoded");
+}
+
+TEST_P(Api, PagesRefuseFormsWithoutTheCsrfToken) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  const std::string token = b.token();
+  b.set_token("");  // no X-CSRFToken header: only the form field counts
+  Reply r = post_form(b, "/accounts/signup/", "username=mallory&email=m%40example.com&password1=x&password2=x");
+  EXPECT_EQ(r.status, 403) << r.raw;
+  r = post_form(b, "/accounts/signup/",
+                "csrfmiddlewaretoken=" + token + "&username=mallory&email=m%40example.com&password1=" +
+                    http::percent_encode(kGood) + "&password2=" + http::percent_encode(kGood));
+  EXPECT_EQ(r.status, 302) << r.raw;
+  EXPECT_NE(r.raw.find("Location: /accounts/profile/"), std::string::npos);
+  EXPECT_EQ(b.request("GET", "/api/me").body["username"], "mallory") << "signup logs the new user in";
+}
+
+TEST_P(Api, LoginPageShowsOneErrorAndNeverRedirectsOffSite) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  const std::string token = b.token();
+  ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "ada"}, {"email", "a@example.com"}, {"password", kGood}}.dump()).status, 201);
+  b.set_token("");
+  Reply r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + token + "&username=ada&password=wrong&next=%2Fx");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.raw.find("Please enter a correct username and password"), std::string::npos);
+  EXPECT_NE(r.raw.find("value=\"ada\""), std::string::npos) << "the username is kept";
+  EXPECT_EQ(r.raw.find("wrong"), std::string::npos) << "the password is never echoed";
+  r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + token + "&username=nobody&password=wrong");
+  EXPECT_NE(r.raw.find("Please enter a correct username and password"), std::string::npos) << "unknown users look the same";
+  for (const char* next : {"https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "%2F%5Cevil.example"}) {
+    r = post_form(b, "/accounts/login/",
+                  "csrfmiddlewaretoken=" + token + "&username=ada&password=" + http::percent_encode(kGood) + "&next=" + next);
+    EXPECT_EQ(r.status, 302);
+    EXPECT_NE(r.raw.find("Location: /accounts/profile/"), std::string::npos) << next << ": " << r.raw.substr(0, 300);
+  }
+  r = post_form(b, "/accounts/login/",
+                "csrfmiddlewaretoken=" + token + "&username=ada&password=" + http::percent_encode(kGood) +
+                    "&next=%2Faccounts%2Fpassword_change%2F");
+  EXPECT_NE(r.raw.find("Location: /accounts/password_change/"), std::string::npos);
+  r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + token + "&username=&password=");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.raw.find("This field is required."), std::string::npos);
+}
+
+TEST_P(Api, PagesEscapeWhatUsersTyped) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  const std::string token = b.token();
+  b.set_token("");
+  const Reply r = post_form(b, "/accounts/signup/",
+                            "csrfmiddlewaretoken=" + token + "&username=%3Cscript%3Ealert(1)%3C%2Fscript%3E&email=x&password1=a&password2=b");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.raw.find("<script>"), std::string::npos) << "a typed value is HTML-escaped";
+  EXPECT_NE(r.raw.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_NE(r.raw.find("Content-Security-Policy"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Deployments, AccessTest, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);
