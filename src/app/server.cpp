@@ -69,6 +69,7 @@ Config Config::from_environment() {
   c.bind = env_or("GATEHOUSE_BIND", c.bind);
   c.email_url = env_or("GATEHOUSE_EMAIL_URL", c.email_url);
   c.secure_cookies = env_or("GATEHOUSE_SECURE_COOKIES", "0") == "1";
+  c.access_log = env_or("GATEHOUSE_ACCESS_LOG", "1") != "0";
   c.redis_url = env_or("GATEHOUSE_REDIS_URL", "");
   c.templates_dir = env_or("GATEHOUSE_TEMPLATES_DIR", "");
   if (!c.redis_url.empty()) (void)cache::parse_redis_url(c.redis_url);  // a bad URL fails at start, not at first use
@@ -136,7 +137,7 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   const http::Handler handler = http::chain({impl_->metrics.middleware(), http::security_headers(),
                                              csrf_middleware({.secure = impl_->config.secure_cookies}), session_middleware(ctx)},
                                             impl_->router.handler());
-  impl_->server = std::make_unique<http::Server>(http::ServerOptions{.bind = impl_->config.bind}, handler);
+  impl_->server = std::make_unique<http::Server>(http::ServerOptions{.bind = impl_->config.bind, .access_log = impl_->config.access_log}, handler);
 }
 
 AccountsServer::~AccountsServer() {

@@ -47,9 +47,21 @@ ErrorKind kind_of(int extended) {
   }
 }
 
+// SQLite's memory statistics take one process-wide mutex on every allocation,
+// which serialises all connections under load; nothing here reads them. Must
+// run before SQLite initialises, hence a function-local static on first open.
+void configure_sqlite_once() {
+  static const bool done = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)done;
+}
+
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(const std::string& target, bool uri, std::chrono::milliseconds busy) {
+    configure_sqlite_once();
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0);
     const int rc = sqlite3_open_v2(target.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {

@@ -26,6 +26,7 @@ struct Config {
   std::string templates_dir;     // GATEHOUSE_TEMPLATES_DIR: files here override the built-in pages' templates
   std::string secret_key;        // see secret_key_for()
   bool secure_cookies = false;   // GATEHOUSE_SECURE_COOKIES=1 behind HTTPS
+  bool access_log = true;        // GATEHOUSE_ACCESS_LOG=0: no JSON line per request on stderr
   std::int64_t session_age_seconds = 1209600;  // two weeks, as Django
 
   // From GATEHOUSE_* variables; the secret key as secret_key_for() decides.
