@@ -114,9 +114,9 @@ def scenarios(port, session, csrf, seconds):
     here = os.path.dirname(os.path.abspath(__file__))
     login_env = {"BENCH_CSRF": csrf, "BENCH_USER": USER, "BENCH_PASSWORD": PASSWORD}
     r = {}
-    r["healthz"] = wrk(base + "/healthz", seconds, 32)
-    r["me_session"] = wrk(base + "/api/me", seconds, 32, [cookie])
-    r["me_anonymous"] = wrk(base + "/api/me", seconds, 32)
+    r["healthz"] = wrk(base + "/healthz", seconds, 16)
+    r["me_session"] = wrk(base + "/api/me", seconds, 16, [cookie])
+    r["me_anonymous"] = wrk(base + "/api/me", seconds, 16)
     r["login"] = wrk(base + "/api/login", seconds * 2, 8, script=os.path.join(here, "login.lua"), env=login_env)
     # /api/me while logins keep the hasher busy: both loads at once.
     cmd = ["wrk", "-t1", "-c8", f"-d{seconds + 4}s", "--timeout", "30s", "-s", os.path.join(here, "login.lua"),

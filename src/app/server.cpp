@@ -82,6 +82,13 @@ Config Config::from_environment() {
   return c;
 }
 
+std::vector<db::Migration> service_migrations() {
+  auto schema = sessions::migrations();
+  for (auto& m : cache::migrations()) schema.push_back(std::move(m));
+  for (auto& m : migrations()) schema.push_back(std::move(m));
+  return schema;
+}
+
 struct AccountsServer::Impl {
   Config config;
   std::unique_ptr<db::Database> db;
@@ -100,10 +107,7 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   impl_->db = std::make_unique<db::Database>(impl_->config.database_url);
   connect_profile_receiver();
   auth::connect_update_last_login();
-  auto schema = sessions::migrations();
-  for (auto& m : cache::migrations()) schema.push_back(std::move(m));
-  for (auto& m : migrations()) schema.push_back(std::move(m));
-  auth::migrate(*impl_->db, schema);
+  auth::migrate(*impl_->db, service_migrations());
   const Config& cfg = impl_->config;
   impl_->cache = cfg.redis_url.empty() ? cache::make_database_cache(*impl_->db)
                                        : cache::make_redis_cache(cache::parse_redis_url(cfg.redis_url));

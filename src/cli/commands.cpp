@@ -1,6 +1,9 @@
 #include "commands.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -14,6 +17,8 @@
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/db/database.h"
 #include "gatehouse/db/migrations.h"
+#include "gatehouse/cache/cache.h"
+#include "gatehouse/mail/backend.h"
 #include "gatehouse/passwords/registry.h"
 #include "gatehouse/passwords/validators.h"
 #include "gatehouse/sessions/store.h"
@@ -32,10 +37,10 @@ int fail(const std::string& message, int code = 1) {
 
 std::unique_ptr<db::Database> open_database() { return std::make_unique<db::Database>(db::database_url_from_environment()); }
 
-// The accounts service's schema: auth's, then the app's (profiles).
+// The accounts service's schema: auth's, then sessions, the cache, profiles.
 std::vector<std::string> migrate_all(db::Database& db) {
   app::connect_profile_receiver();
-  return auth::migrate(db, app::migrations());
+  return auth::migrate(db, app::service_migrations());
 }
 
 // Runs `body`, turning the errors a person can act on into one line each.
@@ -256,15 +261,48 @@ int run_serve() {
 int run_clearsessions() {
   return guarded([]() -> int {
     auto db = open_database();
-    db::migrate(*db, sessions::migrations());
+    migrate_all(*db);
     // Removing expired rows reads no session data: no secret key is needed.
     sessions::DatabaseSessionStore store(*db, std::string());
     std::printf("Removed %zu expired session(s).\n", store.clear_expired());
+    // Sessions and counters in the database cache expire there; Redis expires its own.
+    std::printf("Removed %zu expired cache entries.\n", cache::make_database_cache(*db)->clear_expired());
+    return 0;
+  });
+}
+
+// ---- sendtestemail --------------------------------------------------------------------
+
+int run_sendtestemail(const std::vector<std::string>& addresses) {
+  return guarded([&]() -> int {
+    const std::string url = mail::email_url_from_environment();
+    auto backend = mail::backend_from_url(url);
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    const std::time_t now = std::time(nullptr);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+    mail::EmailMessage m;
+    m.subject = std::string("Test email from ") + host + " on " + when;
+    m.body = "If you're reading this, it was successful.";
+    const char* from = std::getenv("GATEHOUSE_DEFAULT_FROM_EMAIL");
+    m.from_email = from != nullptr && *from != '\0' ? from : "webmaster@localhost";
+    m.to = addresses;
+    backend->send_messages({m});
+    std::printf("Sent a test email to %zu address(es) through %s.\n", addresses.size(),
+                url.substr(0, url.find(':')).c_str());
     return 0;
   });
 }
 
 }  // namespace
+
+void add_sendtestemail_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("sendtestemail", "Send a test email through GATEHOUSE_EMAIL_URL and report the result");
+  auto addresses = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("addresses", *addresses, "Where to send it")->required();
+  cmd->callback([&exit_code, addresses] { exit_code = run_sendtestemail(*addresses); });
+}
 
 void add_clearsessions_command(CLI::App& app, int& exit_code) {
   app.add_subcommand("clearsessions", "Remove expired sessions from the database")

@@ -12,5 +12,6 @@ void add_changepassword_command(CLI::App& app, int& exit_code);
 void add_check_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_clearsessions_command(CLI::App& app, int& exit_code);
+void add_sendtestemail_command(CLI::App& app, int& exit_code);
 
 }  // namespace gatehouse::cli

@@ -8,6 +8,8 @@
 #include "gatehouse/core/random.h"
 #include "gatehouse/mail/backend.h"
 
+#include "smtp.h"
+
 namespace gatehouse::mail {
 
 namespace {
@@ -77,8 +79,7 @@ std::unique_ptr<EmailBackend> backend_from_url(const std::string& url) {
     if (dir.empty()) throw std::invalid_argument("GATEHOUSE_EMAIL_URL file: names no directory");
     return std::make_unique<FileBackend>(dir);
   }
-  if (url.starts_with("smtp://") || url.starts_with("smtps://"))
-    throw std::invalid_argument("GATEHOUSE_EMAIL_URL: the SMTP backend is not built yet; use console:, file:/dir or memory:");
+  if (url.starts_with("smtp://") || url.starts_with("smtps://")) return std::make_unique<SmtpBackend>(parse_smtp_url(url));
   throw std::invalid_argument("GATEHOUSE_EMAIL_URL: unknown email backend '" + url + "'");
 }
 

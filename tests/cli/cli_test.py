@@ -81,8 +81,10 @@ FIRST = dict(ENV, GATEHOUSE_DATABASE_URL=database_url(tempfile.mkdtemp()))
 rc, out, err = run(["check"], env=FIRST)
 expect(rc == 1 and "not applied" in err, "check before migrate: %d %s" % (rc, err))
 rc, out, err = run(["migrate"], env=FIRST)
-expect(rc == 0 and "Applied auth.0001_initial" in out and "Applied accounts.0001_profile" in out,
+expect(rc == 0 and "Applied auth.0001_initial" in out and "Applied accounts.0001_profile" in out
+       and "Applied sessions.0001_initial" in out and "Applied cache.0001_initial" in out,
        "migrate: %d %s %s" % (rc, out, err))
+ALL_MIGRATIONS = out.count("Applied ")
 
 # two `gatehouse migrate` processes at once on a fresh database: both succeed,
 # and each migration is applied (and recorded) exactly once
@@ -91,7 +93,8 @@ racers = [subprocess.Popen([GATEHOUSE, "migrate"], env=ENV, stdout=subprocess.PI
 outputs = [r.communicate(timeout=120) for r in racers]
 expect(all(r.returncode == 0 for r in racers), "concurrent migrate: %r" % [o[1].decode() for o in outputs])
 applied_lines = sum(o[0].decode().count("Applied ") for o in outputs)
-expect(applied_lines == 3, "concurrent migrate applied %d migrations in all (want 3)" % applied_lines)
+expect(applied_lines == ALL_MIGRATIONS,
+       "concurrent migrate applied %d migrations in all (want %d)" % (applied_lines, ALL_MIGRATIONS))
 
 # migrate and check
 rc, out, err = run(["migrate"])
@@ -174,6 +177,30 @@ rc, out, err = run(["migrate"], env=dict(ENV, GATEHOUSE_DATABASE_URL="mysql://no
 expect(rc != 0 and one_line(err), "unsupported URL: %r" % err)
 rc, out, err = run(["check"], env=bad)
 expect(rc == 1 and "database" in err, "check with an unreachable database: %r" % err)
+
+# sendtestemail through a real SMTP server (tests/mail/smtp_sink.py)
+sink_dir = tempfile.mkdtemp()
+sink = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "..", "mail", "smtp_sink.py"), sink_dir],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+port = int(sink.stdout.readline().split()[1])
+smtp = dict(ENV, GATEHOUSE_EMAIL_URL="smtp://127.0.0.1:%d" % port, GATEHOUSE_DEFAULT_FROM_EMAIL="ops@example.com")
+rc, out, err = run(["sendtestemail", "ada@example.com", "grace@example.com"], env=smtp)
+expect(rc == 0 and "Sent a test email to 2 address(es) through smtp" in out, "sendtestemail: %r %r" % (out, err))
+received = [f for f in os.listdir(sink_dir) if f.endswith(".eml")]
+expect(len(received) == 1, "one message for both addresses: %r" % received)
+if received:
+    text = open(os.path.join(sink_dir, received[0])).read()
+    expect("X-Envelope-To: ada@example.com, grace@example.com" in text and "Subject: Test email from" in text
+           and "If you're reading this, it was successful." in text and "X-Envelope-From: ops@example.com" in text,
+           "the test email as received: %r" % text[:400])
+sink.stdin.close()
+sink.wait(timeout=30)
+rc, out, err = run(["sendtestemail", "ada@example.com"], env=dict(ENV, GATEHOUSE_EMAIL_URL="smtp://u:pw-secret@127.0.0.1:1"))
+expect(rc == 1 and one_line(err) and "pw-secret" not in err and "127.0.0.1:1" in err, "no SMTP server: %r" % err)
+rc, out, err = run(["sendtestemail"], env=smtp)
+expect(rc != 0 and "addresses" in err, "sendtestemail needs an address: %r" % err)
+rc, out, err = run(["sendtestemail", "x@example.com"], env=dict(ENV, GATEHOUSE_EMAIL_URL="smtp://host:99999"))
+expect(rc != 0 and one_line(err) and "GATEHOUSE_EMAIL_URL" in err, "a bad email URL: %r" % err)
 
 print("cli-%s: %d passed, %d failed" % (ENGINE, passed, failed))
 sys.exit(1 if failed else 0)

@@ -8,6 +8,7 @@
 
 #include "gatehouse/app/access.h"
 #include "gatehouse/db/database.h"
+#include "gatehouse/db/migrations.h"
 #include "gatehouse/http/router.h"
 #include "gatehouse/http/metrics.h"
 #include "gatehouse/http/server.h"
@@ -39,6 +40,11 @@ struct Config {
 // "<database>.secret_key"; sqlite::memory: gets a key per process. PostgreSQL
 // without GATEHOUSE_SECRET_KEY is an error: several servers must share a key.
 std::string secret_key_for(const std::string& database_url, const char* from_environment);
+
+// Every migration the accounts service needs beyond auth's own (sessions, the
+// database cache, profiles): pass to auth::migrate. `gatehouse migrate` and
+// AccountsServer apply the same list.
+std::vector<db::Migration> service_migrations();
 
 class AccountsServer {
  public:

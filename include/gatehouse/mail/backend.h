@@ -2,8 +2,9 @@
 //   console:     print each message to standard output (the default)
 //   file:/dir    one .eml file per message in /dir
 //   memory:      keep messages in memory_outbox() (tests)
-// SMTP (smtp://...) arrives with the next issue's work; until then such a URL
-// is refused with a clear error at start-up.
+//   smtp://[user:password@]host:port[?starttls=1&timeout=S&cafile=PATH]
+//   smtps://...  SMTP over libcurl: STARTTLS (required once asked for) or
+//                implicit TLS, login, one reused connection, timeouts.
 //
 // Thread safety: send_messages may be called from several threads at once.
 #pragma once
