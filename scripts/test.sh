@@ -81,7 +81,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 echo "== ThreadSanitizer build (concurrent layers)"
 build_tree build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_SANITIZE=thread -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=OFF
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-run_ctest build/tsan -L 'core|signals|http|app'
+run_ctest build/tsan -L 'core|signals|http|app|tasks|cache'
 run_ctest build/tsan -R '^HashPool\.'
 unset TSAN_OPTIONS
 

@@ -1,5 +1,7 @@
 #include "gatehouse/app/server.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <stdexcept>
 
 #include "api.h"
+#include "background.h"
 #include "pages.h"
 #include "gatehouse/app/csrf.h"
 #include "gatehouse/cache/cache.h"
@@ -70,6 +73,9 @@ Config Config::from_environment() {
   c.email_url = env_or("GATEHOUSE_EMAIL_URL", c.email_url);
   c.secure_cookies = env_or("GATEHOUSE_SECURE_COOKIES", "0") == "1";
   c.access_log = env_or("GATEHOUSE_ACCESS_LOG", "1") != "0";
+  c.run_worker = env_or("GATEHOUSE_WORKER", "1") != "0";
+  c.default_from_email = env_or("GATEHOUSE_DEFAULT_FROM_EMAIL", c.default_from_email);
+  c.site_name = env_or("GATEHOUSE_SITE_NAME", c.site_name);
   c.redis_url = env_or("GATEHOUSE_REDIS_URL", "");
   c.templates_dir = env_or("GATEHOUSE_TEMPLATES_DIR", "");
   if (!c.redis_url.empty()) (void)cache::parse_redis_url(c.redis_url);  // a bad URL fails at start, not at first use
@@ -85,6 +91,7 @@ Config Config::from_environment() {
 std::vector<db::Migration> service_migrations() {
   auto schema = sessions::migrations();
   for (auto& m : cache::migrations()) schema.push_back(std::move(m));
+  for (auto& m : tasks::migrations()) schema.push_back(std::move(m));
   for (auto& m : migrations()) schema.push_back(std::move(m));
   return schema;
 }
@@ -99,6 +106,7 @@ struct AccountsServer::Impl {
   std::unique_ptr<passwords::HashPool> pool;
   std::unique_ptr<auth::LoginThrottle> throttle;
   std::unique_ptr<Access> access;
+  std::unique_ptr<Background> background;
   std::unique_ptr<http::Server> server;  // last: stops before what it uses goes
 };
 
@@ -109,6 +117,7 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   auth::connect_update_last_login();
   auth::migrate(*impl_->db, service_migrations());
   const Config& cfg = impl_->config;
+  impl_->background = std::make_unique<Background>(*impl_->db, cfg);
   impl_->cache = cfg.redis_url.empty() ? cache::make_database_cache(*impl_->db)
                                        : cache::make_redis_cache(cache::parse_redis_url(cfg.redis_url));
   const std::string kind = !cfg.session_store.empty() ? cfg.session_store : cfg.redis_url.empty() ? "database" : "cache";
@@ -153,8 +162,31 @@ AccountsServer::~AccountsServer() {
   impl_->server.reset();
 }
 std::uint16_t AccountsServer::port() const noexcept { return impl_->server->port(); }
-void AccountsServer::run() { impl_->server->run(); }
-void AccountsServer::run_until_signal() { impl_->server->run_until_signal(); }
+void AccountsServer::run() {
+  if (impl_->config.run_worker) impl_->background->start();
+  impl_->server->run();
+  impl_->background->stop();
+}
+void AccountsServer::run_until_signal() {
+  if (impl_->config.run_worker) impl_->background->start();
+  impl_->server->run_until_signal();
+  impl_->background->stop();
+}
+
+void run_worker_until_signal(db::Database& db, const Config& config, const std::function<void()>& ready) {
+  auth::migrate(db, service_migrations());
+  Background background(db, config);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before the worker's threads start: they inherit the mask
+  background.start();
+  if (ready) ready();
+  int sig = 0;
+  sigwait(&set, &sig);
+  background.stop();  // the job in hand finishes; the rest wait for the next worker
+}
 void AccountsServer::stop() { impl_->server->stop(); }
 db::Database& AccountsServer::database() noexcept { return *impl_->db; }
 http::Metrics& AccountsServer::metrics() noexcept { return impl_->metrics; }

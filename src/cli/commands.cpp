@@ -19,6 +19,7 @@
 #include "gatehouse/db/migrations.h"
 #include "gatehouse/cache/cache.h"
 #include "gatehouse/mail/backend.h"
+#include "gatehouse/tasks/tasks.h"
 #include "gatehouse/passwords/registry.h"
 #include "gatehouse/passwords/validators.h"
 #include "gatehouse/sessions/store.h"
@@ -295,7 +296,66 @@ int run_sendtestemail(const std::vector<std::string>& addresses) {
   });
 }
 
+// ---- worker and tasks ------------------------------------------------------------------
+
+int run_worker() {
+  return guarded([]() -> int {
+    const app::Config config = app::Config::from_environment();
+    db::Database db(config.database_url);
+    app::run_worker_until_signal(db, config, [&db] {
+      std::printf("Gatehouse %s worker running (database %s); stop with Ctrl-C.\n", kVersion, db.display_url().c_str());
+      std::fflush(stdout);
+    });
+    std::printf("Gatehouse worker stopped.\n");
+    return 0;
+  });
+}
+
+int run_tasks_list(const std::string& state_name) {
+  return guarded([&]() -> int {
+    tasks::State state = tasks::State::dead;
+    if (state_name == "pending") state = tasks::State::pending;
+    else if (state_name == "running") state = tasks::State::running;
+    else if (state_name == "done") state = tasks::State::done;
+    else if (state_name != "dead") return fail("--state is pending, running, done or dead, not '" + state_name + "'", 2);
+    auto db = open_database();
+    migrate_all(*db);
+    const tasks::Counts n = tasks::counts(*db);
+    std::printf("pending %lld, running %lld, done %lld, dead %lld\n", static_cast<long long>(n.pending),
+                static_cast<long long>(n.running), static_cast<long long>(n.done), static_cast<long long>(n.dead));
+    for (const auto& j : tasks::list(*db, state, 1000))
+      std::printf("%lld\t%s\t%s\tattempts %d/%d\t%s\n", static_cast<long long>(j.id), j.name.c_str(),
+                  std::string(tasks::to_string(j.state)).c_str(), j.attempts, j.max_attempts, j.last_error.c_str());
+    return 0;
+  });
+}
+
+int run_tasks_retry(long long id) {
+  return guarded([&]() -> int {
+    auto db = open_database();
+    migrate_all(*db);
+    if (!tasks::retry_dead(*db, id)) return fail("no dead job has id " + std::to_string(id));
+    std::printf("Job %lld will run again.\n", id);
+    return 0;
+  });
+}
+
 }  // namespace
+
+void add_worker_command(CLI::App& app, int& exit_code) {
+  app.add_subcommand("worker", "Run the background jobs (the outbox: emails and other durable work) without serving HTTP")
+      ->callback([&exit_code] { exit_code = run_worker(); });
+  auto* t = app.add_subcommand("tasks", "Inspect the outbox: counts, jobs by state, and sending dead jobs back");
+  t->require_subcommand(1);
+  auto state = std::make_shared<std::string>("dead");
+  auto* list = t->add_subcommand("list", "Count jobs by state and list those in one state (default: the dead letters)");
+  list->add_option("--state", *state, "pending, running, done or dead");
+  list->callback([&exit_code, state] { exit_code = run_tasks_list(*state); });
+  auto id = std::make_shared<long long>(0);
+  auto* retry = t->add_subcommand("retry", "Send a dead job back to the queue");
+  retry->add_option("id", *id, "The job's id (from tasks list)")->required();
+  retry->callback([&exit_code, id] { exit_code = run_tasks_retry(*id); });
+}
 
 void add_sendtestemail_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("sendtestemail", "Send a test email through GATEHOUSE_EMAIL_URL and report the result");

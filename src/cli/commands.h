@@ -13,5 +13,6 @@ void add_check_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_clearsessions_command(CLI::App& app, int& exit_code);
 void add_sendtestemail_command(CLI::App& app, int& exit_code);
+void add_worker_command(CLI::App& app, int& exit_code);
 
 }  // namespace gatehouse::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   gatehouse::cli::add_check_command(app, exit_code);
   gatehouse::cli::add_clearsessions_command(app, exit_code);
   gatehouse::cli::add_sendtestemail_command(app, exit_code);
+  gatehouse::cli::add_worker_command(app, exit_code);
   gatehouse::cli::add_password_command(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -11,6 +11,7 @@
 #include "gatehouse/auth/models.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/auth/user_manager.h"
+#include "gatehouse/mail/backend.h"
 #include "gatehouse/models/manager.h"
 #include "http_client.h"
 #include "accounts_server.h"
@@ -278,6 +279,30 @@ TEST_P(AccessTest, LoggedInUsersWithoutThePermissionGet403) {
     models::Manager<auth::User>(*conn).save(r);
   }
   EXPECT_EQ(root.request("GET", "/api/user-admin").status, 401) << "an inactive user's session no longer counts";
+}
+
+TEST_P(Api, SignupSendsAWelcomeEmailThroughTheOutbox) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  const std::string address = "welcome-" + std::to_string(server_->port()) + "@example.com";
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "wendy"}, {"email", address}, {"password", kGood}}.dump()).status, 201);
+  const auto answered = std::chrono::steady_clock::now() - t0;
+  std::vector<mail::EmailMessage> mine;
+  for (int i = 0; i < 200 && mine.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (auto& m : mail::memory_outbox())
+      if (!m.to.empty() && m.to[0] == address) mine.push_back(m);
+  }
+  ASSERT_EQ(mine.size(), 1u) << "the worker inside the server sent it";
+  EXPECT_EQ(mine[0].subject, "Welcome to Gatehouse");
+  EXPECT_NE(mine[0].body.find("Hello wendy"), std::string::npos);
+  bool has_id = false;
+  for (const auto& [k, v] : mine[0].headers) has_id |= k == "Message-ID" && v.starts_with("<mail.welcome:");
+  EXPECT_TRUE(has_id) << "the Message-ID carries the job's idempotency key";
+  EXPECT_LT(answered, std::chrono::seconds(2)) << "the email is not sent during the request";
+  auto conn = server_->database().acquire();
+  EXPECT_EQ(conn->execute("SELECT count(*) FROM gatehouse_task WHERE name = 'mail.welcome' AND state = 'done'").scalar().as_int(), 1);
 }
 
 // ---- the HTML pages --------------------------------------------------------------

@@ -51,6 +51,7 @@ class RunningAccountsServer {
     c.secret_key = std::string(50, 'k');
     if (d.redis) c.redis_url = isolated_redis_url();
     c.session_store = d.session_store;
+    c.email_url = "memory:";  // mail::memory_outbox(); the worker runs inside the server
     server_ = std::make_unique<app::AccountsServer>(c);
     if (before_run) before_run(*server_);
     thread_ = std::thread([this] { server_->run(); });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,9 @@ struct Config {
   std::string secret_key;        // see secret_key_for()
   bool secure_cookies = false;   // GATEHOUSE_SECURE_COOKIES=1 behind HTTPS
   bool access_log = true;        // GATEHOUSE_ACCESS_LOG=0: no JSON line per request on stderr
+  bool run_worker = true;        // GATEHOUSE_WORKER=0: serve enqueues jobs, `gatehouse worker` runs them
+  std::string default_from_email = "webmaster@localhost";  // GATEHOUSE_DEFAULT_FROM_EMAIL
+  std::string site_name = "Gatehouse";                      // GATEHOUSE_SITE_NAME, in emails and pages
   std::int64_t session_age_seconds = 1209600;  // two weeks, as Django
 
   // From GATEHOUSE_* variables; the secret key as secret_key_for() decides.
@@ -45,6 +49,11 @@ std::string secret_key_for(const std::string& database_url, const char* from_env
 // database cache, profiles): pass to auth::migrate. `gatehouse migrate` and
 // AccountsServer apply the same list.
 std::vector<db::Migration> service_migrations();
+
+// `gatehouse worker`: migrates, then runs the service's background jobs (the
+// outbox) until SIGTERM or SIGINT, without the HTTP server; `ready` runs once
+// the worker has started.
+void run_worker_until_signal(db::Database& db, const Config& config, const std::function<void()>& ready = {});
 
 class AccountsServer {
  public:

@@ -155,6 +155,9 @@ class Manager {
         throw std::invalid_argument("update_fields names a field " + meta_.model_name() + " does not have: " + f);
     if (!options.raw) meta_.validate(&obj);
     const std::vector<std::string>* fields = options.update_fields.empty() ? nullptr : &options.update_fields;
+    // Atomic with its receivers, as Django's save: what a post_save receiver
+    // writes (a profile, an outbox job) exists exactly when the row does.
+    db::Transaction tx(conn_);
     detail::send_save(pre_save, meta_, &obj, false, options.raw, fields, conn_);
     bool created = false;
     if (force_insert || meta_.pk(obj) == 0) {
@@ -180,6 +183,7 @@ class Manager {
       }
     }
     detail::send_save(post_save, meta_, &obj, created, options.raw, fields, conn_);
+    tx.commit();
   }
 
   db::Connection& conn_;
