@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "background.h"
 #include "gatehouse/app/profile.h"
+#include "gatehouse/tasks/tasks.h"
 #include "gatehouse/auth/login.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/core/encoding.h"
@@ -58,9 +60,6 @@ std::variant<json, Response> json_body(const http::Request& r, std::initializer_
   return body;
 }
 
-auth::Client client_of(const http::Request& r) {
-  return {r.client_address, std::string(r.header("user-agent").value_or("")).substr(0, 512)};
-}
 
 // Loads the user once per request (from the session, checking its auth hash).
 std::optional<auth::User>& current_user(const http::Request& r, ApiContext& ctx) {
@@ -86,6 +85,58 @@ const std::string& dummy_hash() {
 }
 
 }  // namespace
+
+auth::Client client_of(const http::Request& r) {
+  return {r.client_address, std::string(r.header("user-agent").value_or("")).substr(0, 512)};
+}
+
+std::optional<std::string> session_value(const http::Request& request, const std::string& key) {
+  if (!request.app_state) return std::nullopt;
+  const SessionState& s = state(request);
+  if (!s.record) return std::nullopt;
+  const auto it = s.record->data.find(key);
+  if (it == s.record->data.end()) return std::nullopt;
+  return it->second;
+}
+
+void set_session_value(ApiContext& ctx, const http::Request& request, const std::string& key, std::string value) {
+  SessionState& s = state(request);
+  if (!s.record) {
+    s.record.emplace();
+    s.record->key = sessions::SessionStore::new_key();
+    s.record->created = s.record->last_seen = models::Timestamp::now();
+    s.record->expire = models::Timestamp{s.record->created.time + std::chrono::seconds(ctx.config.session_age_seconds)};
+    const auth::Client client = client_of(request);
+    s.record->address = client.address;
+    s.record->user_agent = client.user_agent;
+  }
+  s.record->data[key] = std::move(value);
+  s.modified = true;
+  s.deleted = false;
+}
+
+void erase_session_value(const http::Request& request, const std::string& key) {
+  SessionState& s = state(request);
+  if (s.record && s.record->data.erase(key) > 0) s.modified = true;
+}
+
+void reset_password(std::shared_ptr<ApiContext> ctx, http::RequestPtr req, auth::User user, std::string new_password,
+                    std::function<void(bool)> done) {
+  ctx->pool->make_password(new_password, [ctx, req, user, done](const std::string* encoded, std::exception_ptr) mutable {
+    if (encoded == nullptr) return done(false);
+    auto c = ctx->db->acquire();
+    user.set_password(auth::EncodedPassword::from_hash(*encoded));
+    models::Manager<auth::User>(*c).save(user, {.update_fields = {"password"}});
+    ctx->store->remove_for_user(user.id);  // every session of the user ends
+    const auth::Client client = client_of(*req);
+    auth::PasswordResetEvent e;
+    e.user = &user;
+    e.client = &client;
+    e.connection = &*c;
+    auth::user_password_reset.send_robust(signals::Sender::of<auth::User>(), e);
+    done(true);
+  });
+}
 
 std::vector<std::string> password_problems(const std::string& password, const auth::User& u) {
   passwords::UserAttributes attrs{{{"username", u.username}, {"first_name", u.first_name},
@@ -341,6 +392,70 @@ void add_api_routes(http::Router& router, std::shared_ptr<ApiContext> ctx) {
                       [respond](FieldErrors errors) mutable {
                         respond(errors.empty() ? Response::no_content() : field_errors(errors));
                       });
+    } catch (const passwords::PoolFull&) {
+      Response r = Response::error(503, "busy", "try again");
+      r.set_header("Retry-After", "1");
+      respond(std::move(r));
+    }
+  });
+
+  // ---- password recovery by a one-time code ----------------------------------------------
+  router.post("/api/password/forgot", [ctx](http::RequestPtr req, http::Responder respond) {
+    auto parsed = json_body(*req, {"email"});
+    if (auto* err = std::get_if<Response>(&parsed)) return respond(std::move(*err));
+    const std::string email = auth::normalize_email(std::get<json>(parsed)["email"].get<std::string>());
+    if (auth::email_error(email) || email.empty()) return respond(field_errors({{"email", {"Enter a valid email address."}}}));
+    const auth::Client client = client_of(*req);
+    if (auto wait = ctx->forgot_throttle->retry_after(email, client.address)) {
+      Response r = Response::error(429, "throttled", "Too many requests. Try again later.");
+      r.set_header("Retry-After", std::to_string(wait->count()));
+      return respond(std::move(r));
+    }
+    ctx->forgot_throttle->record_failure(email, client.address);  // every request counts
+    // The same work whether or not the address has an account: one job, whose
+    // worker looks the address up and (only if it may) emails a code.
+    {
+      auto c = ctx->db->acquire();
+      tasks::enqueue(*c, kPasswordCodeJob, json{{"email", email}}.dump());
+    }
+    respond(json_response(202, {{"detail", "If an active account uses this address, a code is on its way to it."}}));
+  });
+
+  router.post("/api/password/reset", [ctx](http::RequestPtr req, http::Responder respond) {
+    auto parsed = json_body(*req, {"email", "code", "new_password"});
+    if (auto* err = std::get_if<Response>(&parsed)) return respond(std::move(*err));
+    const json body = std::get<json>(parsed);
+    const std::string email = auth::normalize_email(body["email"].get<std::string>());
+    const std::string code = body["code"].get<std::string>(), new_pw = body["new_password"].get<std::string>();
+    const auth::Client client = client_of(*req);
+    if (auto wait = ctx->reset_throttle->retry_after(email, client.address)) {
+      Response r = Response::error(429, "throttled", "Too many attempts. Try again later.");
+      r.set_header("Retry-After", std::to_string(wait->count()));
+      return respond(std::move(r));
+    }
+    ctx->reset_throttle->record_failure(email, client.address);
+    // Judged only by what the request says, the same for every address.
+    passwords::UserAttributes attrs{{{"email", email}}};
+    std::vector<std::string> problems;
+    for (const auto& e : passwords::validate_password(new_pw, &attrs, passwords::default_validators()))
+      problems.push_back(e.message);
+    if (!problems.empty()) return respond(field_errors({{"new_password", problems}}));
+    std::optional<auth::User> matched;
+    {
+      auto c = ctx->db->acquire();
+      for (auto& u : auth::users_for_reset(*c, email)) {
+        if (ctx->codes->redeem(u.id, code)) {
+          matched = std::move(u);
+          break;
+        }
+      }
+    }
+    if (!matched)
+      return respond(Response::error(400, "invalid_code", "The email or code is not valid, or the code has expired."));
+    try {
+      reset_password(ctx, req, *matched, new_pw, [respond](bool ok) mutable {
+        respond(ok ? Response::no_content() : Response::error(500, "internal_error", "the password could not be set"));
+      });
     } catch (const passwords::PoolFull&) {
       Response r = Response::error(503, "busy", "try again");
       r.set_header("Retry-After", "1");

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "gatehouse/app/server.h"
+#include "gatehouse/auth/reset_codes.h"
 #include "gatehouse/auth/throttle.h"
 #include "gatehouse/http/router.h"
 #include "gatehouse/passwords/hash_pool.h"
@@ -24,6 +25,9 @@ struct ApiContext {
   passwords::HashPool* pool = nullptr;
   auth::LoginThrottle* throttle = nullptr;
   http::Metrics* metrics = nullptr;
+  auth::ResetCodes* codes = nullptr;             // one-time recovery codes
+  auth::LoginThrottle* forgot_throttle = nullptr;  // POST /api/password/forgot, per address and per client
+  auth::LoginThrottle* reset_throttle = nullptr;   // POST /api/password/reset and the reset pages
 };
 
 // Loads the session named by the sessionid cookie and saves it (setting or
@@ -65,5 +69,16 @@ void create_user(std::shared_ptr<ApiContext> ctx, auth::User user, std::string p
 void change_password(std::shared_ptr<ApiContext> ctx, http::RequestPtr req, auth::User user, std::string old_password,
                      std::string new_password, std::function<void(FieldErrors)> done);
 std::vector<std::string> password_problems(const std::string& password, const auth::User& user);
+
+// Session values for the pages (the reset flow keeps its token there, not in the URL).
+std::optional<std::string> session_value(const http::Request& request, const std::string& key);
+// Sets a value, starting an anonymous session if the request has none.
+void set_session_value(ApiContext& ctx, const http::Request& request, const std::string& key, std::string value);
+void erase_session_value(const http::Request& request, const std::string& key);
+// Sets the password (hashing on the pool), ends every session of the user,
+// sends user_password_reset; done(true) on success. Throws PoolFull.
+void reset_password(std::shared_ptr<ApiContext> ctx, http::RequestPtr req, auth::User user, std::string new_password,
+                    std::function<void(bool)> done);
+auth::Client client_of(const http::Request& request);
 
 }  // namespace gatehouse::app

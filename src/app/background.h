@@ -1,6 +1,6 @@
 // The accounts service's durable background work: the outbox's handlers (the
-// welcome email on signup, sent through the configured email backend), the
-// durable receivers that enqueue them, and a worker. AccountsServer runs one
+// welcome email on signup; the password recovery emails, a one-time code or a
+// reset link), the durable receiver that enqueues the welcome, and a worker. AccountsServer runs one
 // inside `gatehouse serve`; `gatehouse worker` runs one on its own. Internal
 // to the app layer.
 #pragma once
@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "gatehouse/app/server.h"
+#include "gatehouse/auth/reset_codes.h"
+#include "gatehouse/cache/cache.h"
 #include "gatehouse/mail/backend.h"
 #include "gatehouse/signals/connection.h"
 #include "gatehouse/tasks/tasks.h"
@@ -16,8 +18,9 @@ namespace gatehouse::app {
 
 class Background {
  public:
-  // Throws std::invalid_argument for a bad GATEHOUSE_EMAIL_URL.
-  Background(db::Database& db, const Config& config);
+  // Throws std::invalid_argument for a bad GATEHOUSE_EMAIL_URL. `cache`
+  // holds the one-time codes the recovery emails carry.
+  Background(db::Database& db, const Config& config, cache::Cache& cache);
   ~Background();
   void start() { worker_->start(); }
   void stop() { worker_->stop(); }
@@ -25,9 +28,16 @@ class Background {
 
  private:
   std::shared_ptr<mail::EmailBackend> email_;
+  std::shared_ptr<auth::ResetCodes> codes_;
   tasks::Registry registry_;
   signals::ScopedConnection welcome_;
   std::unique_ptr<tasks::Worker> worker_;
 };
+
+// The recovery jobs. Their payload is only the address asked about: the code
+// or link is made when the job runs, so no secret rests in the outbox, and the
+// request does the same work whether or not the address has an account.
+inline constexpr const char* kPasswordCodeJob = "mail.password_code";
+inline constexpr const char* kPasswordLinkJob = "mail.password_reset_link";
 
 }  // namespace gatehouse::app

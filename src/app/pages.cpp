@@ -2,7 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "background.h"
 #include "gatehouse/app/csrf.h"
+#include "gatehouse/auth/tokens.h"
+#include "gatehouse/auth/user_manager.h"
+#include "gatehouse/models/manager.h"
+#include "gatehouse/tasks/tasks.h"
 #include "gatehouse/models/field.h"
 #include "gatehouse/passwords/hash_pool.h"
 
@@ -101,6 +106,12 @@ const std::vector<Field> kSignupFields{
 const std::vector<Field> kPasswordChangeFields{{"old_password", "Old password", "password", "current-password", ""},
                                                {"new_password1", "New password", "password", "new-password", ""},
                                                {"new_password2", "New password confirmation", "password", "new-password", ""}};
+
+const std::vector<Field> kResetFields{{"email", "Email", "email", "email", ""}};
+const std::vector<Field> kSetPasswordFields{{"new_password1", "New password", "password", "new-password", ""},
+                                            {"new_password2", "New password confirmation", "password", "new-password", ""}};
+constexpr const char* kResetSessionToken = "_password_reset_token";  // Django's INTERNAL_RESET_SESSION_TOKEN
+constexpr const char* kSetPassword = "set-password";                 // Django's reset_url_token
 
 FieldErrors missing(const Form& f, const std::vector<Field>& spec) {
   FieldErrors errors;
@@ -226,6 +237,110 @@ void add_pages(http::Router& router, std::shared_ptr<ApiContext> ctx, std::share
   router.get("/accounts/password_change/done/", access.login_required(http::sync([p](http::Request& req) {
     return p.render(200, "password_change_done.html", p.base(req, "Password change successful"));
   }), Audience::page));
+
+  // ---- password reset by an emailed link (Django's four views) ------------------------------
+  const auto message = [p](http::Request& req, int status, const std::string& title, const std::string& text,
+                           const std::string& href = {}, const std::string& label = {}) {
+    json c = p.base(req, title);
+    c["text"] = text;
+    c["link"] = href.empty() ? json(false) : json{{"href", href}, {"label", label}};
+    return p.render(status, "message.html", c);
+  };
+  router.get("/accounts/password_reset/", http::sync([p](http::Request& req) {
+    return p.form(req, 200, "password_reset.html", "Password reset", kResetFields, {}, {});
+  }));
+  router.post("/accounts/password_reset/", http::sync([p](http::Request& req) {
+    const Form f = parse_form(req);
+    FieldErrors errors = missing(f, kResetFields);
+    const std::string email = errors.empty() ? auth::normalize_email(f.at("email")) : "";
+    if (errors.empty() && auth::email_error(email)) errors["email"] = {"Enter a valid email address."};
+    if (!errors.empty()) return p.form(req, 400, "password_reset.html", "Password reset", kResetFields, f, errors);
+    const auth::Client client = client_of(req);
+    if (auto wait = p.ctx->forgot_throttle->retry_after(email, client.address)) {
+      Response r = p.form(req, 429, "password_reset.html", "Password reset", kResetFields, f, {},
+                          {"Too many requests. Try again later."});
+      r.set_header("Retry-After", std::to_string(wait->count()));
+      return r;
+    }
+    p.ctx->forgot_throttle->record_failure(email, client.address);
+    {  // the same work for every address: the worker decides whether to email a link
+      auto c = p.ctx->db->acquire();
+      tasks::enqueue(*c, kPasswordLinkJob, json{{"email", email}}.dump());
+    }
+    return Response::redirect("/accounts/password_reset/done/");
+  }));
+  router.get("/accounts/password_reset/done/", http::sync([message](http::Request& req) {
+    return message(req, 200, "Password reset sent",
+                   "We’ve emailed you instructions for setting your password, if an account exists with the email you "
+                   "entered. You should receive them shortly. If you don’t receive an email, please make sure you’ve "
+                   "entered the address you registered with, and check your spam folder.");
+  }));
+  // The user of a reset URL, when the token (from the URL, or from the session
+  // once it left the URL) is valid for them.
+  const auto reset_user = [p](const std::string& uidb64, const std::string& token) -> std::optional<auth::User> {
+    const auto id = auth::uid_from_base64(uidb64);
+    if (!id || token.empty()) return std::nullopt;
+    auto c = p.ctx->db->acquire();
+    auto u = models::Manager<auth::User>(*c).find({models::eq("id", *id)});
+    if (!u || !auth::PasswordResetTokenGenerator(p.ctx->config.secret_key).check_token(*u, token)) return std::nullopt;
+    return u;
+  };
+  const auto invalid_link = [message](http::Request& req) {
+    return message(req, 200, "Password reset unsuccessful",
+                   "The password reset link was invalid, possibly because it has already been used. Please request a "
+                   "new password reset.",
+                   "/accounts/password_reset/", "Request a new link");
+  };
+  router.get("/accounts/reset/{uidb64}/{token}/", http::sync([p, reset_user, invalid_link](http::Request& req) {
+    const std::string uidb64 = req.params["uidb64"], token = req.params["token"];
+    if (token != kSetPassword) {
+      // The token leaves the URL (and so the Referer and the history) before the form is shown.
+      if (!reset_user(uidb64, token)) return invalid_link(req);
+      set_session_value(*p.ctx, req, kResetSessionToken, token);
+      return Response::redirect("/accounts/reset/" + uidb64 + "/" + kSetPassword + "/");
+    }
+    if (!reset_user(uidb64, session_value(req, kResetSessionToken).value_or(""))) return invalid_link(req);
+    json c = p.base(req, "Enter new password");
+    c["fields"] = Page::fields(kSetPasswordFields, {}, {});
+    c["non_field_errors"] = false;
+    c["action"] = "/accounts/reset/" + uidb64 + "/" + kSetPassword + "/";
+    return p.render(200, "password_reset_confirm.html", c);
+  }));
+  router.post("/accounts/reset/{uidb64}/{token}/", [p, reset_user, invalid_link](http::RequestPtr req, http::Responder respond) {
+    const std::string uidb64 = req->params["uidb64"];
+    if (req->params["token"] != kSetPassword) return respond(invalid_link(*req));
+    auto user = reset_user(uidb64, session_value(*req, kResetSessionToken).value_or(""));
+    if (!user) return respond(invalid_link(*req));
+    const Form f = parse_form(*req);
+    FieldErrors errors = missing(f, kSetPasswordFields);
+    if (errors.empty()) {
+      if (f.at("new_password1") != f.at("new_password2")) {
+        errors["new_password2"] = {kMismatch};
+      } else if (auto problems = password_problems(f.at("new_password1"), *user); !problems.empty()) {
+        errors["new_password2"] = problems;
+      }
+    }
+    if (!errors.empty()) {
+      json c = p.base(*req, "Enter new password");
+      c["fields"] = Page::fields(kSetPasswordFields, f, errors);
+      c["non_field_errors"] = false;
+      c["action"] = "/accounts/reset/" + uidb64 + "/" + kSetPassword + "/";
+      return respond(p.render(400, "password_reset_confirm.html", c));
+    }
+    try {
+      reset_password(p.ctx, req, *user, f.at("new_password1"), [req, respond](bool ok) mutable {
+        erase_session_value(*req, kResetSessionToken);
+        respond(ok ? Response::redirect("/accounts/reset/done/")
+                   : Response::error(500, "internal_error", "the password could not be set"));
+      });
+    } catch (const passwords::PoolFull&) {
+      respond(busy_page(p, *req));
+    }
+  });
+  router.get("/accounts/reset/done/", http::sync([message](http::Request& req) {
+    return message(req, 200, "Password reset complete", "Your password has been set. You may go ahead and log in now.",
+                   "/accounts/login/", "Log in");
+  }));
 
   // ---- profile: where login lands ----------------------------------------------------
   router.get(kProfile, access.login_required(http::sync([p](http::Request& req) {

@@ -76,6 +76,8 @@ Config Config::from_environment() {
   c.run_worker = env_or("GATEHOUSE_WORKER", "1") != "0";
   c.default_from_email = env_or("GATEHOUSE_DEFAULT_FROM_EMAIL", c.default_from_email);
   c.site_name = env_or("GATEHOUSE_SITE_NAME", c.site_name);
+  c.site_url = env_or("GATEHOUSE_SITE_URL", "");
+  while (c.site_url.ends_with("/")) c.site_url.pop_back();
   c.redis_url = env_or("GATEHOUSE_REDIS_URL", "");
   c.templates_dir = env_or("GATEHOUSE_TEMPLATES_DIR", "");
   if (!c.redis_url.empty()) (void)cache::parse_redis_url(c.redis_url);  // a bad URL fails at start, not at first use
@@ -104,7 +106,8 @@ struct AccountsServer::Impl {
   std::unique_ptr<cache::Cache> cache;
   std::unique_ptr<sessions::SessionStore> store;
   std::unique_ptr<passwords::HashPool> pool;
-  std::unique_ptr<auth::LoginThrottle> throttle;
+  std::unique_ptr<auth::LoginThrottle> throttle, forgot_throttle, reset_throttle;
+  std::unique_ptr<auth::ResetCodes> codes;
   std::unique_ptr<Access> access;
   std::unique_ptr<Background> background;
   std::unique_ptr<http::Server> server;  // last: stops before what it uses goes
@@ -117,7 +120,6 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   auth::connect_update_last_login();
   auth::migrate(*impl_->db, service_migrations());
   const Config& cfg = impl_->config;
-  impl_->background = std::make_unique<Background>(*impl_->db, cfg);
   impl_->cache = cfg.redis_url.empty() ? cache::make_database_cache(*impl_->db)
                                        : cache::make_redis_cache(cache::parse_redis_url(cfg.redis_url));
   const std::string kind = !cfg.session_store.empty() ? cfg.session_store : cfg.redis_url.empty() ? "database" : "cache";
@@ -129,10 +131,17 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
     impl_->store = std::make_unique<sessions::SignedCookieSessionStore>(*impl_->cache, cfg.secret_key);
   impl_->pool = std::make_unique<passwords::HashPool>(passwords::default_hashers());
   impl_->throttle = std::make_unique<auth::LoginThrottle>(*impl_->cache);
+  // Recovery: 5 requests an address and 20 a client per 15 minutes; 10 and 30 reset attempts.
+  impl_->forgot_throttle = std::make_unique<auth::LoginThrottle>(
+      *impl_->cache, auth::ThrottlePolicy{.max_failures_per_account = 5, .max_failures_per_address = 20}, "forgot");
+  impl_->reset_throttle = std::make_unique<auth::LoginThrottle>(
+      *impl_->cache, auth::ThrottlePolicy{.max_failures_per_account = 10, .max_failures_per_address = 30}, "reset");
+  impl_->codes = std::make_unique<auth::ResetCodes>(*impl_->cache, cfg.secret_key);
   impl_->metrics.gauge("gatehouse_hash_pool_queue_depth", "Password hashing requests waiting.",
                        [pool = impl_->pool.get()] { return static_cast<double>(pool->queue_depth()); });
   auto ctx = std::make_shared<ApiContext>(
-      ApiContext{impl_->config, impl_->db.get(), impl_->store.get(), impl_->pool.get(), impl_->throttle.get(), &impl_->metrics});
+      ApiContext{impl_->config, impl_->db.get(), impl_->store.get(), impl_->pool.get(), impl_->throttle.get(), &impl_->metrics,
+                 impl_->codes.get(), impl_->forgot_throttle.get(), impl_->reset_throttle.get()});
 
   auto& r = impl_->router;
   r.get("/healthz", http::sync([](http::Request&) { return http::Response::json_text(200, "{\"status\":\"ok\"}"); }));
@@ -151,6 +160,10 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
                                              csrf_middleware({.secure = impl_->config.secure_cookies}), session_middleware(ctx)},
                                             impl_->router.handler());
   impl_->server = std::make_unique<http::Server>(http::ServerOptions{.bind = impl_->config.bind, .access_log = impl_->config.access_log}, handler);
+  if (impl_->config.site_url.empty())
+    impl_->config.site_url = "http://" + impl_->config.bind.substr(0, impl_->config.bind.rfind(':')) + ":" +
+                             std::to_string(impl_->server->port());
+  impl_->background = std::make_unique<Background>(*impl_->db, impl_->config, *impl_->cache);
 }
 
 AccountsServer::~AccountsServer() {
@@ -175,7 +188,10 @@ void AccountsServer::run_until_signal() {
 
 void run_worker_until_signal(db::Database& db, const Config& config, const std::function<void()>& ready) {
   auth::migrate(db, service_migrations());
-  Background background(db, config);
+  Config c = config;
+  if (c.site_url.empty()) c.site_url = "http://" + c.bind;
+  std::unique_ptr<cache::Cache> cache = c.redis_url.empty() ? cache::make_database_cache(db) : cache::make_redis_cache(cache::parse_redis_url(c.redis_url));
+  Background background(db, c, *cache);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

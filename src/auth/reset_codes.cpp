@@ -6,6 +6,7 @@
 #include "gatehouse/core/encoding.h"
 #include "gatehouse/core/random.h"
 #include "gatehouse/crypto/hmac.h"
+#include "gatehouse/models/manager.h"
 
 namespace gatehouse::auth {
 
@@ -48,6 +49,18 @@ bool ResetCodes::redeem(std::int64_t user_id, std::string_view code) {
   const bool mine = cache_.remove(code_key(user_id));
   cache_.remove(tries_key(user_id));
   return mine;
+}
+
+std::vector<User> users_for_reset(db::Connection& conn, std::string_view email) {
+  std::vector<User> out;
+  if (email.empty() || email.size() > 254) return out;
+  const auto ids = conn.execute("SELECT id FROM auth_user WHERE lower(email) = lower(?) AND is_active = ? ORDER BY id",
+                                {email, true});
+  models::Manager<User> users(conn);
+  for (const auto& row : ids.rows) {
+    if (auto u = users.find({models::eq("id", row[0].as_int())}); u && u->has_usable_password()) out.push_back(std::move(*u));
+  }
+  return out;
 }
 
 void ResetCodes::revoke(std::int64_t user_id) {

@@ -305,6 +305,94 @@ TEST_P(Api, SignupSendsAWelcomeEmailThroughTheOutbox) {
   EXPECT_EQ(conn->execute("SELECT count(*) FROM gatehouse_task WHERE name = 'mail.welcome' AND state = 'done'").scalar().as_int(), 1);
 }
 
+// The messages the server's worker sent to `address` (memory backend), waiting up to 4 s for `n`.
+std::vector<mail::EmailMessage> mail_to(const std::string& address, std::size_t n = 1) {
+  std::vector<mail::EmailMessage> mine;
+  for (int i = 0; i < 200; ++i) {
+    mine.clear();
+    if (n == 0 && i > 0) break;
+    for (auto& m : mail::memory_outbox())
+      if (!m.to.empty() && m.to[0] == address) mine.push_back(m);
+    if (mine.size() >= n) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return mine;
+}
+
+std::string code_in(const mail::EmailMessage& m) {
+  const auto pos = m.body.find("    ");
+  return pos == std::string::npos ? "" : m.body.substr(pos + 4, 8);
+}
+
+TEST_P(Api, ForgotAndResetWithAnEmailedCode) {
+  const std::string address = "reset-" + std::to_string(server_->port()) + "@example.com";
+  Browser laptop(server_->port());
+  laptop.fetch_csrf();
+  ASSERT_EQ(laptop.request("POST", "/api/signup", json{{"username", "rita"}, {"email", address}, {"password", kGood}}.dump()).status, 201);
+  ASSERT_EQ(laptop.request("POST", "/api/login", json{{"username", "rita"}, {"password", kGood}}.dump()).status, 200);
+
+  Browser stranger(server_->port());
+  stranger.fetch_csrf();
+  Reply known = stranger.request("POST", "/api/password/forgot", json{{"email", address}}.dump());
+  Reply unknown = stranger.request("POST", "/api/password/forgot", json{{"email", "nobody-" + address}}.dump());
+  EXPECT_EQ(known.status, 202);
+  EXPECT_EQ(unknown.status, 202);
+  EXPECT_EQ(known.body, unknown.body) << "the same answer whether or not the address has an account";
+  auto mails = mail_to(address, 2);  // the welcome, then the code
+  ASSERT_EQ(mails.size(), 2u);
+  const std::string code = code_in(mails[1]);
+  ASSERT_EQ(code.size(), 8u) << mails[1].body;
+  for (int i = 0; i < 200; ++i) {  // until the worker has handled both jobs
+    auto c = server_->database().acquire();
+    if (c->execute("SELECT count(*) FROM gatehouse_task WHERE state <> 'done'").scalar().as_int() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(mail_to("nobody-" + address, 0).empty()) << "no email for an unknown address";
+
+  const std::string wrong = code == "00000000" ? "11111111" : "00000000";
+  Reply r = stranger.request("POST", "/api/password/reset", json{{"email", address}, {"code", wrong}, {"new_password", "a brand new passphrase"}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["error"], "invalid_code");
+  Reply r2 = stranger.request("POST", "/api/password/reset", json{{"email", "nobody-" + address}, {"code", code}, {"new_password", "a brand new passphrase"}}.dump());
+  EXPECT_EQ(r2.body, r.body) << "one generic failure";
+  r = stranger.request("POST", "/api/password/reset", json{{"email", address}, {"code", code}, {"new_password", "password"}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(r.body["errors"].contains("new_password")) << "a weak password is refused before the code is spent";
+  r = stranger.request("POST", "/api/password/reset", json{{"email", address}, {"code", code}, {"new_password", "a brand new passphrase"}}.dump());
+  EXPECT_EQ(r.status, 204) << r.raw;
+  EXPECT_EQ(laptop.request("GET", "/api/me").status, 401) << "every session of the user ended";
+  r = stranger.request("POST", "/api/password/reset", json{{"email", address}, {"code", code}, {"new_password", "another new passphrase"}}.dump());
+  EXPECT_EQ(r.status, 400) << "a code works once";
+  Browser back(server_->port());
+  back.fetch_csrf();
+  EXPECT_EQ(back.request("POST", "/api/login", json{{"username", "rita"}, {"password", kGood}}.dump()).status, 401);
+  EXPECT_EQ(back.request("POST", "/api/login", json{{"username", "rita"}, {"password", "a brand new passphrase"}}.dump()).status, 200);
+}
+
+TEST_P(Api, FiveWrongCodesKillItAndRequestsAreThrottled) {
+  const std::string address = "tries-" + std::to_string(server_->port()) + "@example.com";
+  Browser b(server_->port());
+  b.fetch_csrf();
+  ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "tess"}, {"email", address}, {"password", kGood}}.dump()).status, 201);
+  ASSERT_EQ(b.request("POST", "/api/password/forgot", json{{"email", address}}.dump()).status, 202);
+  auto mails = mail_to(address, 2);
+  ASSERT_EQ(mails.size(), 2u);
+  const std::string code = code_in(mails[1]);
+  const std::string wrong = code == "00000000" ? "11111111" : "00000000";
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(b.request("POST", "/api/password/reset", json{{"email", address}, {"code", wrong}, {"new_password", "a brand new passphrase"}}.dump()).status, 400);
+  EXPECT_EQ(b.request("POST", "/api/password/reset", json{{"email", address}, {"code", code}, {"new_password", "a brand new passphrase"}}.dump()).status, 400)
+      << "dead after five wrong tries";
+  // forgot: five a day per address in the window (one used above); the fifth more is refused
+  int last = 0;
+  for (int i = 0; i < 5; ++i) last = b.request("POST", "/api/password/forgot", json{{"email", address}}.dump()).status;
+  EXPECT_EQ(last, 429);
+  const Reply r = b.request("POST", "/api/password/forgot", json{{"email", address}}.dump());
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.raw.find("Retry-After: "), std::string::npos);
+  EXPECT_EQ(b.request("POST", "/api/password/forgot", json{{"email", "bad"}}.dump()).status, 400);
+}
+
 // ---- the HTML pages --------------------------------------------------------------
 
 // A form post as a browser sends it: url-encoded, the CSRF token as a field.

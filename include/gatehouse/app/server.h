@@ -32,6 +32,7 @@ struct Config {
   bool run_worker = true;        // GATEHOUSE_WORKER=0: serve enqueues jobs, `gatehouse worker` runs them
   std::string default_from_email = "webmaster@localhost";  // GATEHOUSE_DEFAULT_FROM_EMAIL
   std::string site_name = "Gatehouse";                      // GATEHOUSE_SITE_NAME, in emails and pages
+  std::string site_url;          // GATEHOUSE_SITE_URL, the base of links in emails; default http://<bind>
   std::int64_t session_age_seconds = 1209600;  // two weeks, as Django
 
   // From GATEHOUSE_* variables; the secret key as secret_key_for() decides.

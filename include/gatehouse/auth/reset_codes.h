@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gatehouse/auth/login.h"
 #include "gatehouse/cache/cache.h"
@@ -40,6 +41,11 @@ class ResetCodes {
   std::string secret_;
   ResetCodePolicy policy_;
 };
+
+// Who may recover a password by this address: active users with a usable
+// password whose email matches case-insensitively (Django's
+// PasswordResetForm.get_users).
+std::vector<User> users_for_reset(db::Connection& conn, std::string_view email);
 
 struct PasswordResetEvent {
   const User* user = nullptr;
