@@ -95,7 +95,8 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
         }
       },
       mail_retry);
-  worker_ = std::make_unique<tasks::Worker>(db, registry_, tasks::WorkerOptions{.threads = 1});
+  worker_ = std::make_unique<tasks::Worker>(
+      db, registry_, tasks::WorkerOptions{.threads = 1, .lease = std::chrono::seconds(config.worker_lease_seconds)});
 }
 
 Background::~Background() { worker_->stop(); }

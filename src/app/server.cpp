@@ -74,6 +74,13 @@ Config Config::from_environment() {
   c.secure_cookies = env_or("GATEHOUSE_SECURE_COOKIES", "0") == "1";
   c.access_log = env_or("GATEHOUSE_ACCESS_LOG", "1") != "0";
   c.run_worker = env_or("GATEHOUSE_WORKER", "1") != "0";
+  try {
+    c.worker_lease_seconds = std::stoll(env_or("GATEHOUSE_WORKER_LEASE_SECONDS", "60"));
+  } catch (const std::exception&) {
+    c.worker_lease_seconds = 0;
+  }
+  if (c.worker_lease_seconds < 1 || c.worker_lease_seconds > 86400)
+    throw std::invalid_argument("GATEHOUSE_WORKER_LEASE_SECONDS must be a number of seconds from 1 to 86400");
   c.default_from_email = env_or("GATEHOUSE_DEFAULT_FROM_EMAIL", c.default_from_email);
   c.site_name = env_or("GATEHOUSE_SITE_NAME", c.site_name);
   c.site_url = env_or("GATEHOUSE_SITE_URL", "");

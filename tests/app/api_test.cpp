@@ -325,6 +325,7 @@ std::string code_in(const mail::EmailMessage& m) {
 }
 
 TEST_P(Api, ForgotAndResetWithAnEmailedCode) {
+  mail::clear_memory_outbox();
   const std::string address = "reset-" + std::to_string(server_->port()) + "@example.com";
   Browser laptop(server_->port());
   laptop.fetch_csrf();
@@ -370,6 +371,7 @@ TEST_P(Api, ForgotAndResetWithAnEmailedCode) {
 }
 
 TEST_P(Api, FiveWrongCodesKillItAndRequestsAreThrottled) {
+  mail::clear_memory_outbox();
   const std::string address = "tries-" + std::to_string(server_->port()) + "@example.com";
   Browser b(server_->port());
   b.fetch_csrf();
