@@ -7,7 +7,7 @@
 // Usage: node journey.mjs PATH_TO_GATEHOUSE sqlite|postgresql_redis
 // (postgresql_redis uses GATEHOUSE_TEST_POSTGRES_URL and GATEHOUSE_TEST_REDIS_URL)
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -20,8 +20,22 @@ function expect(ok, what) {
   else { failed++; console.log("FAIL:", what); }
 }
 
+// Emails go to files here (GATEHOUSE_EMAIL_URL=file:), where the test reads the reset link.
+const mailDir = mkdtempSync(join(tmpdir(), "gatehouse-browser-mail-"));
+function resetLink() {
+  for (const f of readdirSync(mailDir).sort()) {
+    // Undo quoted-printable: soft line breaks, then =XX escapes.
+    const text = readFileSync(join(mailDir, f), "latin1").replace(/=\r?\n/g, "")
+      .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    const m = text.match(/http:\/\/[^\s]+\/accounts\/reset\/[^\s]+\//);
+    if (text.includes("Password reset on") && m) return m[0];
+  }
+  return null;
+}
+
 function environment() {
-  const env = { ...process.env, GATEHOUSE_BIND: "127.0.0.1:0", GATEHOUSE_PBKDF2_ITERATIONS: "1000" };
+  const env = { ...process.env, GATEHOUSE_BIND: "127.0.0.1:0", GATEHOUSE_PBKDF2_ITERATIONS: "1000",
+                GATEHOUSE_EMAIL_URL: "file:" + mailDir };
   if (deployment === "sqlite") {
     env.GATEHOUSE_DATABASE_URL = "sqlite:" + join(mkdtempSync(join(tmpdir(), "gatehouse-browser-")), "db.sqlite3");
     return { env, cleanup: () => {} };
@@ -126,6 +140,34 @@ try {
   await page.fill("#id_password", "nanoseconds of wire 11");
   await submit("Log in");
   expect(path() === "/accounts/profile/", "the new password does");
+
+  // Forgotten password: the reset link from the email, through Django's four pages.
+  await Promise.all([page.waitForNavigation(), page.click("text=Log out")]);
+  await submit("Log out");
+  await page.goto(base + "/accounts/login/");
+  await Promise.all([page.waitForNavigation(), page.click("text=Forgotten your password?")]);
+  await page.fill("#id_email", "grace@example.com");
+  await submit("Reset my password");
+  expect(path() === "/accounts/password_reset/done/", `the reset request lands on its done page: ${path()}`);
+  let link = null;
+  for (let i = 0; i < 100 && !link; i++) { link = resetLink(); if (!link) await new Promise((r) => setTimeout(r, 100)); }
+  expect(link !== null, "the worker emailed a reset link");
+  if (link) {
+    const token = link.split("/").at(-2);
+    await page.goto(link);
+    expect(path().endsWith("/set-password/") && !page.url().includes(token), `the token left the URL before the form: ${path()}`);
+    await page.fill("#id_new_password1", "reset by link 2026");
+    await page.fill("#id_new_password2", "reset by link 2026");
+    await submit("Change my password");
+    expect(path() === "/accounts/reset/done/", `reset complete: ${path()}`);
+    await page.goto(link);
+    expect((await page.textContent("#message") ?? "").includes("invalid"), "a used link is invalid");
+    await page.goto(base + "/accounts/login/");
+    await page.fill("#id_username", "grace");
+    await page.fill("#id_password", "reset by link 2026");
+    await submit("Log in");
+    expect(path() === "/accounts/profile/", "the password set through the link works");
+  }
 } catch (e) {
   failed++;
   console.log("FAIL:", e.stack || e);
