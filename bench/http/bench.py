@@ -9,6 +9,8 @@ Scenarios (wrk, --latency):
   me_anonymous   GET /api/me without one (401)
   login          POST /api/login with the right password (hashing-bound)
   me_under_login GET /api/me with a session while `login` saturates the hash pool
+  forgot_slow_smtp  POST /api/password/forgot for a known address while the SMTP
+                 server takes 500 ms a message (Gatehouse only: the peer has no such endpoint)
 
 Usage: bench/http/bench.py [--seconds N] [--rounds N] [--gatehouse PATH]
 Prints one table: requests/s and p99 per server, and Gatehouse / Django.
@@ -108,7 +110,7 @@ def wrk(url, seconds, connections, headers=(), script=None, env=None):
             "non2xx": int(bad.group(1)) if bad else 0, "errors": errors.group(1) if errors else ""}
 
 
-def scenarios(port, session, csrf, seconds):
+def scenarios(port, session, csrf, seconds, with_forgot=False):
     base = f"http://127.0.0.1:{port}"
     cookie = f"Cookie: sessionid={session}; csrftoken={csrf}"
     here = os.path.dirname(os.path.abspath(__file__))
@@ -125,6 +127,9 @@ def scenarios(port, session, csrf, seconds):
     time.sleep(2)
     r["me_under_login"] = wrk(base + "/api/me", seconds, 16, [cookie])
     bg.wait()
+    if with_forgot:
+        r["forgot_slow_smtp"] = wrk(base + "/api/password/forgot", seconds, 16, script=os.path.join(here, "forgot.lua"),
+                                    env={"BENCH_CSRF": csrf, "BENCH_EMAIL": "b@example.com"})
     return r
 
 
@@ -145,6 +150,13 @@ def main():
         gh_env = {**os.environ, "GATEHOUSE_DATABASE_URL": "sqlite:" + os.path.join(tmp, "gatehouse.sqlite3"),
                   "GATEHOUSE_BIND": f"127.0.0.1:{gh_port}", "GATEHOUSE_ACCESS_LOG": "0"}
         gh_env.pop("GATEHOUSE_PBKDF2_ITERATIONS", None)  # the default: 1,500,000
+        # A slow SMTP server (500 ms a message) behind the outbox; throttles off for the load.
+        sink = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "mail", "smtp_sink.py"),
+                                 os.path.join(tmp, "mail"), "--delay-ms", "500"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        procs.append(sink)
+        gh_env["GATEHOUSE_EMAIL_URL"] = "smtp://127.0.0.1:" + sink.stdout.readline().split()[1]
+        gh_env["GATEHOUSE_THROTTLE"] = "0"
         procs.append(subprocess.Popen([args.gatehouse, "serve"], env=gh_env, stdout=subprocess.DEVNULL,
                                       stderr=open(os.path.join(tmp, "gatehouse.log"), "w")))
         dj_env = {**os.environ, "PEER_DATABASE": os.path.join(tmp, "django.sqlite3"), "PYTHONPATH": PEER}
@@ -163,8 +175,12 @@ def main():
         for rnd in range(args.rounds):
             for name, port, (sess, csrf) in (("gatehouse", gh_port, gh_session), ("django", dj_port, dj_session)):
                 print(f"round {rnd + 1}: {name} ...", file=sys.stderr, flush=True)
-                results[name].append(scenarios(port, sess, csrf, args.seconds))
+                results[name].append(scenarios(port, sess, csrf, args.seconds, with_forgot=name == "gatehouse"))
         best = {n: {} for n in results}
+        # The outbox after the load: jobs the slow SMTP server has yet to take.
+        import sqlite3
+        with sqlite3.connect(os.path.join(tmp, "gatehouse.sqlite3")) as db:
+            backlog = db.execute("SELECT state, count(*) FROM gatehouse_task GROUP BY state").fetchall()
         for n, runs in results.items():
             for s in runs[0]:
                 # The median of the rounds' throughput (with 2 rounds, their mean), and the worse p99.
@@ -177,17 +193,23 @@ def main():
                               "non2xx": sum(r[s]["non2xx"] for r in runs), "errors": [r[s]["errors"] for r in runs if r[s]["errors"]]}
         print(f"{'scenario':<16}{'gatehouse req/s':>16}{'p99 ms':>9}{'django req/s':>14}{'p99 ms':>9}{'ratio':>8}")
         for s in best["gatehouse"]:
-            g, d = best["gatehouse"][s], best["django"][s]
+            g, d = best["gatehouse"][s], best["django"].get(s)
+            if d is None:
+                print(f"{s:<16}{g['ok_rps']:>16.1f}{g['p99']:>9.2f}{'-':>14}{'-':>9}{'-':>8}")
+                continue
             ratio = g["ok_rps"] / d["ok_rps"] if d["ok_rps"] else float("inf")
             print(f"{s:<16}{g['ok_rps']:>16.1f}{g['p99']:>9.2f}{d['ok_rps']:>14.1f}{d['p99']:>9.2f}{ratio:>7.1f}x")
         g = best["gatehouse"]
         print(f"gatehouse me_session / healthz: {g['me_session']['ok_rps'] / g['healthz']['ok_rps']:.2f}")
+        print(f"gatehouse outbox after the run (state, jobs): {backlog}")
         for n in best:
             for s, v in best[n].items():
                 if v["errors"]:
                     print(f"note: {n} {s} socket errors: {v['errors']}")
     finally:
         for p in procs:
+            if p.stdin:
+                p.stdin.close()
             p.terminate()
             p.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)

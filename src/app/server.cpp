@@ -73,6 +73,7 @@ Config Config::from_environment() {
   c.email_url = env_or("GATEHOUSE_EMAIL_URL", c.email_url);
   c.secure_cookies = env_or("GATEHOUSE_SECURE_COOKIES", "0") == "1";
   c.access_log = env_or("GATEHOUSE_ACCESS_LOG", "1") != "0";
+  c.throttle = env_or("GATEHOUSE_THROTTLE", "1") != "0";
   c.run_worker = env_or("GATEHOUSE_WORKER", "1") != "0";
   try {
     c.worker_lease_seconds = std::stoll(env_or("GATEHOUSE_WORKER_LEASE_SECONDS", "60"));
@@ -137,12 +138,14 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   else
     impl_->store = std::make_unique<sessions::SignedCookieSessionStore>(*impl_->cache, cfg.secret_key);
   impl_->pool = std::make_unique<passwords::HashPool>(passwords::default_hashers());
-  impl_->throttle = std::make_unique<auth::LoginThrottle>(*impl_->cache);
+  impl_->throttle = std::make_unique<auth::LoginThrottle>(*impl_->cache, auth::ThrottlePolicy{.enabled = cfg.throttle});
   // Recovery: 5 requests an address and 20 a client per 15 minutes; 10 and 30 reset attempts.
   impl_->forgot_throttle = std::make_unique<auth::LoginThrottle>(
-      *impl_->cache, auth::ThrottlePolicy{.max_failures_per_account = 5, .max_failures_per_address = 20}, "forgot");
+      *impl_->cache, auth::ThrottlePolicy{.max_failures_per_account = 5, .max_failures_per_address = 20, .enabled = cfg.throttle},
+      "forgot");
   impl_->reset_throttle = std::make_unique<auth::LoginThrottle>(
-      *impl_->cache, auth::ThrottlePolicy{.max_failures_per_account = 10, .max_failures_per_address = 30}, "reset");
+      *impl_->cache, auth::ThrottlePolicy{.max_failures_per_account = 10, .max_failures_per_address = 30, .enabled = cfg.throttle},
+      "reset");
   impl_->codes = std::make_unique<auth::ResetCodes>(*impl_->cache, cfg.secret_key);
   impl_->metrics.gauge("gatehouse_hash_pool_queue_depth", "Password hashing requests waiting.",
                        [pool = impl_->pool.get()] { return static_cast<double>(pool->queue_depth()); });

@@ -28,6 +28,7 @@ struct Config {
   std::string templates_dir;     // GATEHOUSE_TEMPLATES_DIR: files here override the built-in pages' templates
   std::string secret_key;        // see secret_key_for()
   bool secure_cookies = false;   // GATEHOUSE_SECURE_COOKIES=1 behind HTTPS
+  bool throttle = true;          // GATEHOUSE_THROTTLE=0 turns off the login and recovery throttles (load tests only)
   bool access_log = true;        // GATEHOUSE_ACCESS_LOG=0: no JSON line per request on stderr
   bool run_worker = true;        // GATEHOUSE_WORKER=0: serve enqueues jobs, `gatehouse worker` runs them
   std::int64_t worker_lease_seconds = 60;  // GATEHOUSE_WORKER_LEASE_SECONDS: a dead worker's job runs again after this
