@@ -21,23 +21,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from gatehouse_client import free_port  # noqa: E402
 PEER = os.path.join(ROOT, "bench", "peers", "django")
 USER, PASSWORD = "bench", "correct horse battery staple"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(port, path="/healthz", timeout=60):

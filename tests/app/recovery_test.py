@@ -19,16 +19,10 @@ from gatehouse_client import Client, start_server  # noqa: E402
 from smtp_sink import Sink  # noqa: E402
 
 GATEHOUSE, DEPLOYMENT = sys.argv[1], sys.argv[2]
-passed = failed = 0
+from checks import Checks  # noqa: E402
 
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+checks = Checks("recovery (" + DEPLOYMENT + ")")
+expect = checks.expect
 
 
 def wait_for(predicate, seconds=15):
@@ -145,8 +139,7 @@ def main():
         sink.stop()
         slow.stop()
         cleanup()
-    print(f"recovery ({DEPLOYMENT}): {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -19,16 +19,10 @@ from gatehouse_client import Client, start_server  # noqa: E402
 import psycopg2  # noqa: E402
 
 GATEHOUSE = sys.argv[1]
-passed = failed = 0
+from checks import Checks  # noqa: E402
 
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+checks = Checks("scale-out")
+expect = checks.expect
 
 
 def main():
@@ -108,8 +102,7 @@ def main():
             p.wait(timeout=30)
         with psycopg2.connect(base) as conn, conn.cursor() as cur:
             cur.execute("DROP SCHEMA " + schema + " CASCADE")
-    print(f"scale-out: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

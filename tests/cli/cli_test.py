@@ -16,16 +16,11 @@ import tempfile
 import time
 
 GATEHOUSE, ENGINE = sys.argv[1], sys.argv[2]
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks  # noqa: E402
 
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+checks = Checks("cli-" + ENGINE)
+expect = checks.expect
 
 
 def database_url(tmp):
@@ -202,5 +197,4 @@ expect(rc != 0 and "addresses" in err, "sendtestemail needs an address: %r" % er
 rc, out, err = run(["sendtestemail", "x@example.com"], env=dict(ENV, GATEHOUSE_EMAIL_URL="smtp://host:99999"))
 expect(rc != 0 and one_line(err) and "GATEHOUSE_EMAIL_URL" in err, "a bad email URL: %r" % err)
 
-print("cli-%s: %d passed, %d failed" % (ENGINE, passed, failed))
-sys.exit(1 if failed else 0)
+checks.exit()

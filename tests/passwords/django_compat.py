@@ -5,6 +5,7 @@ the gatehouse CLI, in both directions, for every hasher both have.
 Usage: django_compat.py PATH_TO_GATEHOUSE
 Prints one line per failure and a closing "django-compat: N passed, N failed".
 """
+import os
 import subprocess
 import sys
 
@@ -55,17 +56,11 @@ ALGORITHMS = [
     "crypt",
 ]
 
-passed = 0
-failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks  # noqa: E402
 
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+checks = Checks("django-compat")
+expect = checks.expect
 
 
 def gatehouse(args, password):
@@ -139,5 +134,4 @@ gatehouse_made = r.stdout.decode().strip()
 expect(gatehouse_made.startswith("pbkdf2_sha256$1500000$"), "Gatehouse default: " + gatehouse_made)
 expect(check_password(pw, gatehouse_made), "Django did not verify Gatehouse's 1,500,000-iteration hash")
 
-print("django-compat: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+checks.exit()

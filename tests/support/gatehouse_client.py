@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 
@@ -47,6 +48,15 @@ class Client:
 
     def csrf(self):
         return self.request("GET", "/api/csrf")
+
+
+def free_port():
+    """A loopback port nobody listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def start_server(gatehouse, env_extra, log_path):
