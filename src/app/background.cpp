@@ -20,7 +20,8 @@ std::string welcome_text(const std::string& username, const std::string& site) {
 
 Background::Background(db::Database& db, const Config& config, cache::Cache& cache)
     : email_(mail::backend_from_url(config.email_url)),
-      codes_(std::make_shared<auth::ResetCodes>(cache, config.secret_key)) {
+      codes_(std::make_shared<auth::ResetCodes>(
+          cache, config.secret_key, auth::ResetCodePolicy{.lifetime = std::chrono::seconds(config.reset_code_seconds)})) {
   // The welcome email: enqueued in the transaction that creates the user, sent
   // by a worker. Its Message-ID carries the job's idempotency key, so a
   // second delivery (at least once) is recognisable as the same message.

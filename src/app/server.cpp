@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +30,16 @@ namespace {
 std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+// A whole number of seconds from 1 to `max`, or the default when unset.
+std::int64_t seconds_from_env(const char* name, std::int64_t fallback, std::int64_t max) {
+  const std::string text = env_or(name, std::to_string(fallback));
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 1 || v > max)
+    throw std::invalid_argument(std::string(name) + " must be a number of seconds from 1 to " + std::to_string(max));
+  return v;
 }
 
 }  // namespace
@@ -75,13 +86,8 @@ Config Config::from_environment() {
   c.access_log = env_or("GATEHOUSE_ACCESS_LOG", "1") != "0";
   c.throttle = env_or("GATEHOUSE_THROTTLE", "1") != "0";
   c.run_worker = env_or("GATEHOUSE_WORKER", "1") != "0";
-  try {
-    c.worker_lease_seconds = std::stoll(env_or("GATEHOUSE_WORKER_LEASE_SECONDS", "60"));
-  } catch (const std::exception&) {
-    c.worker_lease_seconds = 0;
-  }
-  if (c.worker_lease_seconds < 1 || c.worker_lease_seconds > 86400)
-    throw std::invalid_argument("GATEHOUSE_WORKER_LEASE_SECONDS must be a number of seconds from 1 to 86400");
+  c.worker_lease_seconds = seconds_from_env("GATEHOUSE_WORKER_LEASE_SECONDS", 60, 86400);
+  c.reset_code_seconds = seconds_from_env("GATEHOUSE_RESET_CODE_SECONDS", 600, 86400);
   c.default_from_email = env_or("GATEHOUSE_DEFAULT_FROM_EMAIL", c.default_from_email);
   c.site_name = env_or("GATEHOUSE_SITE_NAME", c.site_name);
   c.site_url = env_or("GATEHOUSE_SITE_URL", "");
@@ -146,7 +152,8 @@ AccountsServer::AccountsServer(Config config) : impl_(std::make_unique<Impl>()) 
   impl_->reset_throttle = std::make_unique<auth::LoginThrottle>(
       *impl_->cache, auth::ThrottlePolicy{.max_failures_per_account = 10, .max_failures_per_address = 30, .enabled = cfg.throttle},
       "reset");
-  impl_->codes = std::make_unique<auth::ResetCodes>(*impl_->cache, cfg.secret_key);
+  impl_->codes = std::make_unique<auth::ResetCodes>(
+      *impl_->cache, cfg.secret_key, auth::ResetCodePolicy{.lifetime = std::chrono::seconds(cfg.reset_code_seconds)});
   impl_->metrics.gauge("gatehouse_hash_pool_queue_depth", "Password hashing requests waiting.",
                        [pool = impl_->pool.get()] { return static_cast<double>(pool->queue_depth()); });
   auto ctx = std::make_shared<ApiContext>(

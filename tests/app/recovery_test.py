@@ -109,8 +109,7 @@ def main():
         expect(again.request("POST", "/api/login", {"username": "zoe", "password": "second passphrase 2"})[0] == 200,
                "the new password works")
 
-        # Expired: a second server whose codes live for 1 second is not configurable; the unit tests
-        # (tests/auth/reset_codes_test.cpp) cover expiry on every cache. Here: five wrong tries kill a code.
+        # Five wrong tries kill a code.
         anon.request("POST", "/api/password/forgot", {"email": address})
         mails = wait_for(lambda: len(sink.to(address)) >= 3 and sink.to(address))
         code = code_from(mails[-1]) if mails else None
@@ -132,6 +131,25 @@ def main():
         s, _, _ = c.request("POST", "/api/password/forgot", {"email": "zoe@example.com"})
         took = time.time() - t0
         expect(s == 202 and took < 1.0, f"forgot answered in {took * 1000:.0f} ms with a 2 s SMTP server")
+
+        # An expired code: a server whose codes live one second, alone on the outbox.
+        for p in servers:
+            p.terminate()
+            p.wait(timeout=30)
+        servers.clear()
+        proc3, port3 = start_server(GATEHOUSE, dict(env, GATEHOUSE_EMAIL_URL=sink.url, GATEHOUSE_RESET_CODE_SECONDS="1"),
+                                    os.path.join(tmp, "serve3.log"))
+        servers.append(proc3)
+        brief = Client(port3)
+        brief.csrf()
+        before = len(sink.to(address))
+        brief.request("POST", "/api/password/forgot", {"email": address})
+        mails = wait_for(lambda: len(sink.to(address)) > before and sink.to(address))
+        code = code_from(mails[-1]) if mails else None
+        time.sleep(1.5)
+        s, b, _ = brief.request("POST", "/api/password/reset", {"email": address, "code": code, "new_password": "fifth passphrase 5"})
+        expect(code is not None and s == 400 and b.get("error") == "invalid_code", f"an expired code is refused: {s} {b}")
+
     finally:
         for p in servers:
             p.terminate()

@@ -197,4 +197,11 @@ expect(rc != 0 and "addresses" in err, "sendtestemail needs an address: %r" % er
 rc, out, err = run(["sendtestemail", "x@example.com"], env=dict(ENV, GATEHOUSE_EMAIL_URL="smtp://host:99999"))
 expect(rc != 0 and one_line(err) and "GATEHOUSE_EMAIL_URL" in err, "a bad email URL: %r" % err)
 
+# serve refuses bad configuration at start, in one line naming the variable
+for name, value in (("GATEHOUSE_WORKER_LEASE_SECONDS", "soon"), ("GATEHOUSE_RESET_CODE_SECONDS", "0"),
+                    ("GATEHOUSE_SESSION_STORE", "memcached"), ("GATEHOUSE_REDIS_URL", "http://cache:6379"),
+                    ("GATEHOUSE_EMAIL_URL", "pigeon://coop")):
+    rc, out, err = run(["serve"], env=dict(ENV, GATEHOUSE_SECRET_KEY="k" * 40, **{name: value}))
+    expect(rc != 0 and one_line(err) and name in err, "serve with %s=%s: %r" % (name, value, err))
+
 checks.exit()

@@ -31,6 +31,7 @@ struct Config {
   bool throttle = true;          // GATEHOUSE_THROTTLE=0 turns off the login and recovery throttles (load tests only)
   bool access_log = true;        // GATEHOUSE_ACCESS_LOG=0: no JSON line per request on stderr
   bool run_worker = true;        // GATEHOUSE_WORKER=0: serve enqueues jobs, `gatehouse worker` runs them
+  std::int64_t reset_code_seconds = 600;   // GATEHOUSE_RESET_CODE_SECONDS: how long an emailed code works
   std::int64_t worker_lease_seconds = 60;  // GATEHOUSE_WORKER_LEASE_SECONDS: a dead worker's job runs again after this
   std::string default_from_email = "webmaster@localhost";  // GATEHOUSE_DEFAULT_FROM_EMAIL
   std::string site_name = "Gatehouse";                      // GATEHOUSE_SITE_NAME, in emails and pages
