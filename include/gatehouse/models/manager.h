@@ -157,7 +157,10 @@ class Manager {
     const std::vector<std::string>* fields = options.update_fields.empty() ? nullptr : &options.update_fields;
     // Atomic with its receivers, as Django's save: what a post_save receiver
     // writes (a profile, an outbox job) exists exactly when the row does.
-    db::Transaction tx(conn_);
+    // With no receiver the statement is its own unit of work, and a
+    // transaction would only add round trips.
+    std::optional<db::Transaction> tx;
+    if (pre_save.has_listeners(meta_.sender()) || post_save.has_listeners(meta_.sender())) tx.emplace(conn_);
     detail::send_save(pre_save, meta_, &obj, false, options.raw, fields, conn_);
     bool created = false;
     if (force_insert || meta_.pk(obj) == 0) {
@@ -183,7 +186,7 @@ class Manager {
       }
     }
     detail::send_save(post_save, meta_, &obj, created, options.raw, fields, conn_);
-    tx.commit();
+    if (tx) tx->commit();
   }
 
   db::Connection& conn_;
