@@ -20,6 +20,9 @@ using nlohmann::json;
 using http::Response;
 
 struct SessionState {
+  sessions::SessionStore* store = nullptr;
+  std::optional<std::string> cookie;  // the sessionid cookie, loaded on first use
+  bool loaded = false;
   std::optional<sessions::SessionRecord> record;
   bool modified = false;
   bool deleted = false;
@@ -27,7 +30,22 @@ struct SessionState {
   std::optional<auth::User> user;
 };
 
-SessionState& state(const http::Request& r) { return *static_cast<SessionState*>(r.app_state.get()); }
+// The request's session, loaded from its store the first time anything asks
+// (so a handler can load it inside its own db::ReadScope, or not at all).
+SessionState& state(const http::Request& r) {
+  auto& s = *static_cast<SessionState*>(r.app_state.get());
+  if (!s.loaded) {
+    s.loaded = true;
+    if (s.cookie) {
+      try {
+        s.record = s.store->load(*s.cookie);
+      } catch (const std::exception&) {
+        // A broken store answers "no session"; the handler decides what that means.
+      }
+    }
+  }
+  return s;
+}
 
 const std::string kBadCredentials =
     "Please enter a correct username and password. Note that both fields may be case-sensitive.";
@@ -282,13 +300,8 @@ void change_password(std::shared_ptr<ApiContext> ctx, http::RequestPtr req, auth
 http::Middleware session_middleware(std::shared_ptr<ApiContext> ctx) {
   return [ctx](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
     auto st = std::make_shared<SessionState>();
-    if (auto key = req->cookie("sessionid")) {
-      try {
-        st->record = ctx->store->load(*key);
-      } catch (const std::exception&) {
-        // A broken store answers "no session"; the handler decides what that means.
-      }
-    }
+    st->store = ctx->store;
+    st->cookie = req->cookie("sessionid");
     req->app_state = st;
     next(req, respond.then([ctx, st](Response r) {
       const http::CookieOptions opts{.max_age_seconds = ctx->config.session_age_seconds, .secure = ctx->config.secure_cookies};
@@ -358,6 +371,7 @@ void add_api_routes(http::Router& router, std::shared_ptr<ApiContext> ctx) {
 
   // ---- me --------------------------------------------------------------------
   router.get("/api/me", http::sync([ctx](http::Request& req) {
+    db::ReadScope snapshot(*ctx->db);  // session, user and profile: one read transaction
     const auto& user = current_user(req, *ctx);
     if (!user) return Response::error(401, "not_authenticated", "Authentication credentials were not provided.");
     json profile = nullptr;
@@ -465,6 +479,7 @@ void add_api_routes(http::Router& router, std::shared_ptr<ApiContext> ctx) {
 
   // ---- the user's sessions -------------------------------------------------------
   router.get("/api/sessions", http::sync([ctx](http::Request& req) {
+    db::ReadScope snapshot(*ctx->db);
     const auto& user = current_user(req, *ctx);
     if (!user) return Response::error(401, "not_authenticated", "Authentication credentials were not provided.");
     const std::string mine = state(req).record->key;

@@ -63,7 +63,40 @@ std::unique_ptr<Connection> Database::connect() {
   return conn;
 }
 
+namespace {
+// This thread's ReadScopes: which database lends which connection.
+thread_local std::vector<std::pair<const Database*, Connection*>> t_pins;
+
+Connection* pinned(const Database* db) noexcept {
+  for (const auto& [d, c] : t_pins)
+    if (d == db) return c;
+  return nullptr;
+}
+}  // namespace
+
+ReadScope::ReadScope(Database& db) : db_(db) {
+  if (pinned(&db) != nullptr) return;
+  conn_.emplace(db.acquire());
+  (*conn_)->execute(db.engine() == Engine::postgresql ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+  t_pins.emplace_back(&db, &**conn_);
+}
+
+ReadScope::~ReadScope() {
+  if (!conn_) return;
+  std::erase_if(t_pins, [this](const auto& p) { return p.first == &db_; });
+  try {
+    (*conn_)->execute("COMMIT");
+  } catch (...) {
+    try {
+      (*conn_)->execute("ROLLBACK");
+    } catch (...) {
+      // A connection that can end neither way is unhealthy: the pool drops it.
+    }
+  }
+}
+
 PooledConnection Database::acquire() {
+  if (Connection* c = pinned(this)) return PooledConnection(c);
   std::unique_lock lock(mu_);
   const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
   for (;;) {
@@ -110,7 +143,7 @@ std::size_t Database::open_connections() const {
 }
 
 PooledConnection::PooledConnection(PooledConnection&& other) noexcept
-    : db_(other.db_), conn_(std::move(other.conn_)) {}
+    : db_(other.db_), conn_(std::move(other.conn_)), borrowed_(other.borrowed_) {}
 
 PooledConnection::~PooledConnection() {
   if (conn_ != nullptr) db_->give_back(std::move(conn_));

@@ -101,6 +101,37 @@ TEST_P(Db, ConstraintViolationsAreTyped) {
   }
 }
 
+TEST_P(Db, AReadScopeLendsOneConnectionAndOneSnapshotToItsThread) {
+  db_->acquire()->execute("INSERT INTO parent (id, name) VALUES (1, 'first')");
+  {
+    ReadScope scope(*db_);
+    Connection* first = &*db_->acquire();
+    {
+      ReadScope nested(*db_);  // does nothing: the thread already has one
+      EXPECT_EQ(&*db_->acquire(), first);
+    }
+    EXPECT_EQ(&*db_->acquire(), first) << "every acquire on this thread lends the scope's connection";
+    EXPECT_EQ(db_->acquire()->execute("SELECT count(*) FROM parent").scalar().as_int(), 1);
+    std::thread other([&] {
+      auto c = db_->acquire();
+      EXPECT_NE(&*c, first) << "another thread gets its own";
+      c->execute("INSERT INTO parent (id, name) VALUES (2, 'second')");
+    });
+    other.join();
+    EXPECT_EQ(db_->acquire()->execute("SELECT count(*) FROM parent").scalar().as_int(), 1)
+        << "the scope reads one snapshot";
+    if (GetParam() == Engine::postgresql) {
+      EXPECT_THROW(db_->acquire()->execute("INSERT INTO parent (id, name) VALUES (3, 'x')"), DatabaseError)
+          << "read only";
+    }
+  }
+  auto c = db_->acquire();
+  EXPECT_EQ(c->execute("SELECT count(*) FROM parent").scalar().as_int(), 2);
+  Transaction tx(*c);  // the connection came back with no transaction open
+  c->execute("INSERT INTO parent (id, name) VALUES (4, 'fourth')");
+  tx.commit();
+}
+
 TEST_P(Db, TransactionsCommitAndRollBack) {
   auto c = db_->acquire();
   {

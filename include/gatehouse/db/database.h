@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,14 +41,16 @@ class PooledConnection {
   PooledConnection(PooledConnection&& other) noexcept;
   PooledConnection& operator=(PooledConnection&&) = delete;
   ~PooledConnection();
-  Connection& operator*() const noexcept { return *conn_; }
-  Connection* operator->() const noexcept { return conn_.get(); }
+  Connection& operator*() const noexcept { return borrowed_ != nullptr ? *borrowed_ : *conn_; }
+  Connection* operator->() const noexcept { return borrowed_ != nullptr ? borrowed_ : conn_.get(); }
 
  private:
   friend class Database;
   PooledConnection(Database* db, std::unique_ptr<Connection> conn) noexcept : db_(db), conn_(std::move(conn)) {}
+  explicit PooledConnection(Connection* pinned) noexcept : db_(nullptr), borrowed_(pinned) {}
   Database* db_;
   std::unique_ptr<Connection> conn_;
+  Connection* borrowed_ = nullptr;  // a ReadScope's connection: not ours to give back
 };
 
 class Database {
@@ -71,6 +74,7 @@ class Database {
 
  private:
   friend class PooledConnection;
+  friend class ReadScope;
   std::unique_ptr<Connection> connect();
   void give_back(std::unique_ptr<Connection> conn) noexcept;
 
@@ -83,6 +87,26 @@ class Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t open_ = 0;
+};
+
+// Several reads as one: while a ReadScope lives, acquire() on this database
+// from this thread lends the scope's connection, inside one read transaction,
+// so the reads share one snapshot and take the database's locks once (on
+// SQLite each statement outside a transaction takes and drops its file locks).
+// For code that only reads: on PostgreSQL the transaction is READ ONLY
+// (REPEATABLE READ, so one snapshot too); on SQLite a db::Transaction inside it
+// fails. A scope on a thread that already has one for this database does
+// nothing; other threads are not affected.
+class ReadScope {
+ public:
+  explicit ReadScope(Database& db);
+  ~ReadScope();
+  ReadScope(const ReadScope&) = delete;
+  ReadScope& operator=(const ReadScope&) = delete;
+
+ private:
+  Database& db_;
+  std::optional<PooledConnection> conn_;
 };
 
 // GATEHOUSE_DATABASE_URL, or "sqlite:gatehouse.sqlite3" when unset.
