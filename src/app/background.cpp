@@ -16,6 +16,26 @@ std::string welcome_text(const std::string& username, const std::string& site) {
          "If you did not sign up, you can ignore this message.\n\nThe " + site + " team\n";
 }
 
+// One plain-text message to one address; its Message-ID carries the job's
+// idempotency key, so a second delivery (at least once) is recognisable.
+void send(mail::EmailBackend& email, const std::string& from, const std::string& to, std::string subject,
+          std::string body, const std::string& message_id) {
+  mail::EmailMessage m;
+  m.subject = std::move(subject);
+  m.body = std::move(body);
+  m.from_email = from;
+  m.to = {to};
+  m.headers = {{"Message-ID", "<" + message_id + "@gatehouse>"}};
+  email.send_messages({m});
+}
+
+// Active users with a usable password at the job's address.
+std::vector<auth::User> recipients(db::Database& db, const tasks::Job& job) {
+  const std::string address = nlohmann::json::parse(job.payload).at("email").get<std::string>();
+  auto c = db.acquire();
+  return auth::users_for_reset(*c, address);
+}
+
 }  // namespace
 
 Background::Background(db::Database& db, const Config& config, cache::Cache& cache)
@@ -34,13 +54,8 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
       },
       [email = email_, site = config.site_name, from = config.default_from_email](const tasks::Job& job) {
         const auto p = nlohmann::json::parse(job.payload);
-        mail::EmailMessage m;
-        m.subject = "Welcome to " + site;
-        m.body = welcome_text(p.at("username").get<std::string>(), site);
-        m.from_email = from;
-        m.to = {p.at("email").get<std::string>()};
-        m.headers = {{"Message-ID", "<" + job.idempotency_key + "@gatehouse>"}, {"X-Gatehouse-Job", job.idempotency_key}};
-        email->send_messages({m});
+        send(*email, from, p.at("email").get<std::string>(), "Welcome to " + site,
+             welcome_text(p.at("username").get<std::string>(), site), job.idempotency_key);
       },
       tasks::RetryPolicy{.base = std::chrono::seconds(5), .max = std::chrono::minutes(30)}, 10);
   const tasks::RetryPolicy mail_retry{.base = std::chrono::seconds(5), .max = std::chrono::minutes(10)};
@@ -48,24 +63,13 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
   registry_.add(
       kPasswordCodeJob,
       [&db, email = email_, codes = codes_, site = config.site_name, from = config.default_from_email](const tasks::Job& job) {
-        const std::string address = nlohmann::json::parse(job.payload).at("email").get<std::string>();
-        std::vector<auth::User> users;
-        {
-          auto c = db.acquire();
-          users = auth::users_for_reset(*c, address);
-        }
         const auto minutes = codes->policy().lifetime.count() / 60;
-        for (const auto& u : users) {
-          mail::EmailMessage m;
-          m.subject = "Your " + site + " password reset code";
-          m.body = "Hello " + u.username + ",\n\nYour code to reset your " + site + " password is:\n\n    " +
+        for (const auto& u : recipients(db, job))
+          send(*email, from, u.email, "Your " + site + " password reset code",
+               "Hello " + u.username + ",\n\nYour code to reset your " + site + " password is:\n\n    " +
                    codes->issue(u.id) + "\n\nIt works once, for " + std::to_string(minutes) +
-                   " minutes. If you did not ask for it, ignore this message: your password is unchanged.\n";
-          m.from_email = from;
-          m.to = {u.email};
-          m.headers = {{"Message-ID", "<" + job.idempotency_key + "." + std::to_string(u.id) + "@gatehouse>"}};
-          email->send_messages({m});
-        }
+                   " minutes. If you did not ask for it, ignore this message: your password is unchanged.\n",
+               job.idempotency_key + "." + std::to_string(u.id));
       },
       mail_retry);
   // A reset link (Django's password_reset_email) for each such account.
@@ -73,26 +77,16 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
       kPasswordLinkJob,
       [&db, email = email_, secret = config.secret_key, site = config.site_name, site_url = config.site_url,
        from = config.default_from_email](const tasks::Job& job) {
-        const std::string address = nlohmann::json::parse(job.payload).at("email").get<std::string>();
-        std::vector<auth::User> users;
-        {
-          auto c = db.acquire();
-          users = auth::users_for_reset(*c, address);
-        }
         const auth::PasswordResetTokenGenerator tokens(secret);
-        for (const auto& u : users) {
+        for (const auto& u : recipients(db, job)) {
           const std::string link =
               site_url + "/accounts/reset/" + auth::uid_to_base64(u.id) + "/" + tokens.make_token(u) + "/";
-          mail::EmailMessage m;
-          m.subject = "Password reset on " + site;
-          m.body = "You're receiving this email because you requested a password reset for your user account at " +
-                   site + ".\n\nPlease go to the following page and choose a new password:\n\n" + link +
-                   "\n\nYour username, in case you've forgotten: " + u.username + "\n\nThanks for using our site!\n\nThe " +
-                   site + " team\n";
-          m.from_email = from;
-          m.to = {u.email};
-          m.headers = {{"Message-ID", "<" + job.idempotency_key + "." + std::to_string(u.id) + "@gatehouse>"}};
-          email->send_messages({m});
+          send(*email, from, u.email, "Password reset on " + site,
+               "You're receiving this email because you requested a password reset for your user account at " + site +
+                   ".\n\nPlease go to the following page and choose a new password:\n\n" + link +
+                   "\n\nYour username, in case you've forgotten: " + u.username +
+                   "\n\nThanks for using our site!\n\nThe " + site + " team\n",
+               job.idempotency_key + "." + std::to_string(u.id));
         }
       },
       mail_retry);

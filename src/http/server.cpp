@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include "gatehouse/core/encoding.h"
+
 namespace gatehouse::http {
 
 signals::Signal<void(const Request&)> request_started;
@@ -20,22 +22,9 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-namespace {
+using core::json_escape;
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+namespace {
 
 std::pair<std::string, std::uint16_t> parse_bind(const std::string& bind) {
   const auto colon = bind.rfind(':');

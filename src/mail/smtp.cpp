@@ -12,6 +12,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "gatehouse/core/encoding.h"
 #include "smtp.h"
 
 namespace gatehouse::mail {
@@ -40,23 +41,6 @@ std::string crlf(const std::string& in) {
     out += in[i];
   }
   if (!out.ends_with("\r\n")) out += "\r\n";
-  return out;
-}
-
-// %XX escapes in the URL's user, password and options (the http layer's
-// decoder sits above this one).
-std::string percent_decode(const std::string& in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    int v = 0;
-    if (in[i] == '%' && i + 2 < in.size() &&
-        std::from_chars(in.data() + i + 1, in.data() + i + 3, v, 16).ptr == in.data() + i + 3) {
-      out += static_cast<char>(v);
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
   return out;
 }
 
@@ -94,7 +78,7 @@ SmtpOptions parse_smtp_url(const std::string& url) {
       const std::string part = query.substr(0, amp);
       query = amp == std::string::npos ? "" : query.substr(amp + 1);
       const auto eq = part.find('=');
-      const std::string key = part.substr(0, eq), value = eq == std::string::npos ? "" : percent_decode(part.substr(eq + 1));
+      const std::string key = part.substr(0, eq), value = eq == std::string::npos ? "" : core::percent_decode(part.substr(eq + 1));
       if (key == "starttls") {
         if (value != "0" && value != "1") throw bad("starttls is 0 or 1");
         o.starttls = value == "1";
@@ -115,8 +99,8 @@ SmtpOptions parse_smtp_url(const std::string& url) {
     const std::string auth = rest.substr(0, at);
     rest = rest.substr(at + 1);
     const auto colon = auth.find(':');
-    o.username = percent_decode(auth.substr(0, colon));
-    o.password = colon == std::string::npos ? "" : percent_decode(auth.substr(colon + 1));
+    o.username = core::percent_decode(auth.substr(0, colon));
+    o.password = colon == std::string::npos ? "" : core::percent_decode(auth.substr(colon + 1));
   }
   if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
     const std::string port = rest.substr(colon + 1);

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "gatehouse/core/encoding.h"
 #include "gatehouse/core/random.h"
 #include "gatehouse/db/error.h"
 
@@ -46,22 +47,6 @@ Job job_of(const std::vector<db::Value>& row) {
   return j;
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string default_worker_id() {
   char host[128] = "host";
@@ -166,8 +151,8 @@ struct Worker::Impl {
       return;
     }
     std::fprintf(stderr, "{\"event\":\"task_failed\",\"id\":%lld,\"name\":\"%s\",\"attempt\":%d,\"of\":%d,\"error\":\"%s\"}\n",
-                 static_cast<long long>(job.id), json_escape(job.name).c_str(), job.attempts, job.max_attempts,
-                 json_escape(error->substr(0, 500)).c_str());
+                 static_cast<long long>(job.id), core::json_escape(job.name).c_str(), job.attempts, job.max_attempts,
+                 core::json_escape(error->substr(0, 500)).c_str());
     if (job.attempts >= job.max_attempts) {
       c->execute("UPDATE gatehouse_task SET state = 'dead', last_error = ?, finished = ?, locked_by = NULL, "
                  "locked_until = NULL WHERE id = ? AND locked_by = ?",
@@ -232,7 +217,7 @@ struct Worker::Impl {
         reported = false;
       } catch (const std::exception& e) {
         if (!reported)  // once per outage, not once per poll
-          std::fprintf(stderr, "{\"event\":\"worker_error\",\"error\":\"%s\"}\n", json_escape(e.what()).c_str());
+          std::fprintf(stderr, "{\"event\":\"worker_error\",\"error\":\"%s\"}\n", core::json_escape(e.what()).c_str());
         reported = true;
       }
       if (n == 0) {

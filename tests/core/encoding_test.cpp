@@ -55,6 +55,18 @@ TEST(Base36, MatchesDjango) {
   EXPECT_FALSE(base36_decode("-1"));
 }
 
+TEST(Percent, DecodesEscapesAndPlusesAndEncodesBack) {
+  EXPECT_EQ(percent_decode("a%20b%2Fc%zz%4"), "a b/c%zz%4");
+  EXPECT_EQ(percent_decode("a+b", true), "a b");
+  EXPECT_EQ(percent_decode("a+b"), "a+b");
+  EXPECT_EQ(percent_encode("/p?q=ü&x"), "/p%3Fq%3D%C3%BC%26x");
+  EXPECT_EQ(percent_decode(percent_encode("any bytes: \x01\xff")), "any bytes: \x01\xff");
+}
+
+TEST(JsonEscape, QuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(json_escape("say \"hi\" \\ now\n\x01ü"), "say \\\"hi\\\" \\\\ now\\u000a\\u0001ü");
+}
+
 TEST(ConstantTime, EqualOnlyWhenIdentical) {
   EXPECT_TRUE(constant_time_equal("", ""));
   EXPECT_TRUE(constant_time_equal("secret", "secret"));

@@ -1,5 +1,6 @@
 // Text encodings of bytes: base64 (standard and URL-safe, as Python's base64
-// module), hex, and base36 (Django's int_to_base36 / base36_to_int).
+// module), hex, base36 (Django's int_to_base36 / base36_to_int), URL percent
+// encoding, and the inside of a JSON string (for log lines written by hand).
 //
 // Decoders never throw: they return std::nullopt for input that is not valid.
 #pragma once
@@ -29,5 +30,14 @@ std::optional<std::string> hex_decode(std::string_view text);
 std::string base36_encode(std::uint64_t value);
 // Lower or upper case; at most 13 digits (Django caps input length too).
 std::optional<std::uint64_t> base36_decode(std::string_view text);
+
+// %XX escapes decoded (malformed ones kept as they are); `plus_as_space` for
+// application/x-www-form-urlencoded.
+std::string percent_decode(std::string_view text, bool plus_as_space = false);
+// Everything but letters, digits and -_.~/ as %XX.
+std::string percent_encode(std::string_view bytes);
+
+// `text` escaped to stand between the quotes of a JSON string.
+std::string json_escape(std::string_view text);
 
 }  // namespace gatehouse::core

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "gatehouse/core/encoding.h"
+
 namespace gatehouse::http {
 
 struct Request {
@@ -64,7 +66,7 @@ struct Response {
 };
 
 std::string_view reason_phrase(int status) noexcept;
-std::string percent_decode(std::string_view s, bool plus_as_space = false);
-std::string percent_encode(std::string_view s);
+using core::percent_decode;  // core/encoding.h
+using core::percent_encode;
 
 }  // namespace gatehouse::http
