@@ -79,17 +79,18 @@ class DatabaseSessionStore final : public SessionStore {
 
 class CacheSessionStore final : public SessionStore {
  public:
-  // data_in_cookie: false keeps everything in the cache (Django's cache
-  // backend); true is SignedCookieSessionStore's mode.
-  CacheSessionStore(cache::Cache& cache, std::string secret_key, bool data_in_cookie = false);
+  CacheSessionStore(cache::Cache& cache, std::string secret_key) : CacheSessionStore(cache, std::move(secret_key), false) {}
   std::optional<SessionRecord> load(const std::string& cookie) override;
   std::string save(const SessionRecord& record) override;
   bool remove(const std::string& key) override;
   std::vector<SessionRecord> for_user(std::int64_t user_id) override;
   std::size_t remove_for_user(std::int64_t user_id, const std::string& keep = {}) override;
-  std::size_t clear_expired() override;  // the cache expires sessions itself
+  std::size_t clear_expired() override;  // the cache's clear_expired(): Redis expires sessions itself
 
  private:
+  friend class SignedCookieSessionStore;
+  // data_in_cookie: the data travels in the cookie, the cache keeps the rest.
+  CacheSessionStore(cache::Cache& cache, std::string secret_key, bool data_in_cookie);
   std::optional<SessionRecord> load_key(const std::string& key, const std::string* cookie_data);
   cache::Cache& cache_;
   std::string secret_key_;
