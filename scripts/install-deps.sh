@@ -13,7 +13,7 @@ PACKAGES=(
   # libraries (DESIGN.md, "Dependencies")
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
   libsqlite3-dev libpq-dev libunistring-dev zlib1g-dev nlohmann-json3-dev
-  libhiredis-dev libmstch-dev libcurl4-openssl-dev
+  libhiredis-dev libmstch-dev libcurl4-openssl-dev libtomlplusplus-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-django python3-argon2 python3-bcrypt python3-psycopg2  # the Django round trips

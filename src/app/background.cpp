@@ -38,8 +38,9 @@ std::vector<auth::User> recipients(db::Database& db, const tasks::Job& job) {
 
 }  // namespace
 
-Background::Background(db::Database& db, const Config& config, cache::Cache& cache)
-    : email_(mail::backend_from_url(config.email_url)),
+Background::Background(db::Database& db, const Config& config, cache::Cache& cache,
+                       std::shared_ptr<mail::EmailBackend> email, const core::Clock& clock)
+    : email_(email ? std::move(email) : mail::backend_from_url(config.email_url)),
       codes_(std::make_shared<auth::ResetCodes>(
           cache, config.secret_key, auth::ResetCodePolicy{.lifetime = std::chrono::seconds(config.reset_code_seconds)})) {
   // The welcome email: enqueued in the transaction that creates the user, sent
@@ -57,7 +58,7 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
         send(*email, from, p.at("email").get<std::string>(), "Welcome to " + site,
              welcome_text(p.at("username").get<std::string>(), site), job.idempotency_key);
       },
-      tasks::RetryPolicy{.base = std::chrono::seconds(5), .max = std::chrono::minutes(30)}, 10);
+      tasks::RetryPolicy{.base = std::chrono::seconds(5), .max = std::chrono::minutes(30)}, 10, clock);
   const tasks::RetryPolicy mail_retry{.base = std::chrono::seconds(5), .max = std::chrono::minutes(10)};
   // A one-time code for each account recoverable by the address (usually one).
   registry_.add(
@@ -76,8 +77,8 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
   registry_.add(
       kPasswordLinkJob,
       [&db, email = email_, secret = config.secret_key, site = config.site_name, site_url = config.site_url,
-       from = config.default_from_email](const tasks::Job& job) {
-        const auth::PasswordResetTokenGenerator tokens(secret);
+       from = config.default_from_email, &clock](const tasks::Job& job) {
+        const auth::PasswordResetTokenGenerator tokens(secret, std::chrono::seconds(259200), clock);
         for (const auto& u : recipients(db, job)) {
           const std::string link =
               site_url + "/accounts/reset/" + auth::uid_to_base64(u.id) + "/" + tokens.make_token(u) + "/";
@@ -91,7 +92,7 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
       },
       mail_retry);
   worker_ = std::make_unique<tasks::Worker>(
-      db, registry_, tasks::WorkerOptions{.threads = 1, .lease = std::chrono::seconds(config.worker_lease_seconds)});
+      db, registry_, tasks::WorkerOptions{.threads = 1, .lease = std::chrono::seconds(config.worker_lease_seconds)}, clock);
 }
 
 Background::~Background() { worker_->stop(); }

@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "gatehouse/app/server.h"
+#include "gatehouse/auth/accounts.h"
 #include "gatehouse/auth/reset_codes.h"
+#include "gatehouse/core/clock.h"
 #include "gatehouse/cache/cache.h"
 #include "gatehouse/mail/backend.h"
 #include "gatehouse/signals/connection.h"
@@ -20,7 +22,9 @@ class Background {
  public:
   // Throws std::invalid_argument for a bad GATEHOUSE_EMAIL_URL. `cache`
   // holds the one-time codes the recovery emails carry.
-  Background(db::Database& db, const Config& config, cache::Cache& cache);
+  // `email` replaces the backend GATEHOUSE_EMAIL_URL names (tests, fault injection).
+  Background(db::Database& db, const Config& config, cache::Cache& cache,
+             std::shared_ptr<mail::EmailBackend> email = nullptr, const core::Clock& clock = core::system_clock());
   ~Background();
   void start() { worker_->start(); }
   void stop() { worker_->stop(); }
@@ -34,10 +38,7 @@ class Background {
   std::unique_ptr<tasks::Worker> worker_;
 };
 
-// The recovery jobs. Their payload is only the address asked about: the code
-// or link is made when the job runs, so no secret rests in the outbox, and the
-// request does the same work whether or not the address has an account.
-inline constexpr const char* kPasswordCodeJob = "mail.password_code";
-inline constexpr const char* kPasswordLinkJob = "mail.password_reset_link";
+using auth::kPasswordCodeJob;  // the recovery jobs (auth/accounts.h)
+using auth::kPasswordLinkJob;
 
 }  // namespace gatehouse::app

@@ -1,7 +1,5 @@
 #include "gatehouse/auth/login.h"
 
-#include <unistr.h>
-
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/core/constant_time.h"
 #include "gatehouse/core/encoding.h"
@@ -12,78 +10,15 @@ namespace gatehouse::auth {
 
 signals::Signal<void(const LoginEvent&)> user_logged_in;
 signals::Signal<void(const LoginEvent&)> user_logged_out;
-signals::Signal<void(const LoginFailedEvent&)> user_login_failed;
-
-namespace {
-// Spends what a real check costs when there is no user to check against
-// (Django: UserModel().set_password(password)).
-void equalise_timing(const std::string& password) { (void)passwords::default_hashers().make_password(password); }
-
-std::string ascii_lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return s;
-}
-}  // namespace
 
 std::string session_auth_hash(const User& user, const std::string& secret_key) {
   return core::hex_encode(crypto::salted_hmac_sha256("django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
                                                      user.password().encoded(), secret_key));
 }
 
-std::optional<User> ModelBackend::authenticate(db::Connection& c, const std::string& identifier, const std::string& password) {
-  std::optional<User> user;
-  try {
-    user = models::Manager<User>(c).find({models::eq("username", normalize_username(identifier))});
-  } catch (const std::invalid_argument&) {  // not UTF-8: no such user
-  }
-  if (!user) {
-    equalise_timing(password);
-    return std::nullopt;
-  }
-  if (!user->check_password(password, &c)) return std::nullopt;
-  if (!user->is_active) return std::nullopt;  // user_can_authenticate
-  return user;
-}
-
-std::optional<User> EmailBackend::authenticate(db::Connection& c, const std::string& identifier, const std::string& password) {
-  if (u8_check(reinterpret_cast<const std::uint8_t*>(identifier.data()), identifier.size()) != nullptr) {
-    equalise_timing(password);  // not UTF-8: no such address (and no database error)
-    return std::nullopt;
-  }
-  const std::string email = ascii_lower(normalize_email(identifier));
-  // Case-insensitive match on the address; an ambiguous address logs no one in.
-  std::vector<User> matches;
-  for (const auto& row : c.execute("SELECT id FROM auth_user WHERE lower(email) = ?", {email}).rows)
-    matches.push_back(models::Manager<User>(c).get(row[0].as_int()));
-  if (matches.size() != 1 || email.empty()) {
-    equalise_timing(password);
-    return std::nullopt;
-  }
-  User user = std::move(matches.front());
-  if (!user.check_password(password, &c) || !user.is_active) return std::nullopt;
-  return user;
-}
-
-Backends default_backends() { return {std::make_shared<ModelBackend>(), std::make_shared<EmailBackend>()}; }
-
-std::optional<User> authenticate(db::Connection& c, const Backends& backends, const std::string& identifier,
-                                 const std::string& password, const Client& client, std::string* backend_name) {
-  for (const auto& b : backends) {
-    if (auto user = b->authenticate(c, identifier, password)) {
-      if (backend_name != nullptr) *backend_name = b->name();
-      return user;
-    }
-  }
-  LoginFailedEvent e;
-  e.credentials = {{"username", identifier}, {"password", "********"}};
-  e.client = &client;
-  user_login_failed.send_robust(signals::Sender::of<User>(), e);
-  return std::nullopt;
-}
-
-void login(db::Connection& c, sessions::SessionStore& store, sessions::SessionRecord& session, User& user,
-           const std::string& backend_name, const std::string& secret_key, const Client& client) {
+void login(db::Database& db, sessions::SessionStore& store, sessions::SessionRecord& session, User& user,
+           const std::string& backend_name, const std::string& secret_key, const Client& client, std::chrono::seconds age,
+           const core::Clock& clock) {
   const std::string hash = session_auth_hash(user, secret_key);
   const auto existing = session.data.find(kSessionUserId);
   const bool other_user = existing != session.data.end() && existing->second != std::to_string(user.id);
@@ -94,24 +29,29 @@ void login(db::Connection& c, sessions::SessionStore& store, sessions::SessionRe
   session.data[kSessionBackend] = backend_name;
   session.data[kSessionHash] = hash;
   session.user_id = user.id;
-  session.created = session.last_seen = models::Timestamp::now();
+  session.created = session.last_seen = models::Timestamp::now(clock);
+  session.expire = models::Timestamp{session.created.time + age};
   session.address = client.address;
   session.user_agent = client.user_agent;
   store.save(session);
+  auto c = db.acquire();  // only now: the store may have needed a connection of its own
   LoginEvent e;
   e.user = &user;
   e.client = &client;
-  e.connection = &c;
+  e.connection = &*c;
   user_logged_in.send(signals::Sender::of<User>(), e);
 }
 
-void logout(db::Connection& c, sessions::SessionStore& store, const sessions::SessionRecord& session,
+void logout(db::Database& db, sessions::SessionStore& store, const sessions::SessionRecord& session,
             const std::optional<User>& user, const Client& client) {
-  LoginEvent e;
-  e.user = user ? &*user : nullptr;
-  e.client = &client;
-  e.connection = &c;
-  user_logged_out.send_robust(signals::Sender::of<User>(), e);
+  {
+    auto c = db.acquire();
+    LoginEvent e;
+    e.user = user ? &*user : nullptr;
+    e.client = &client;
+    e.connection = &*c;
+    user_logged_out.send_robust(signals::Sender::of<User>(), e);
+  }
   if (!session.key.empty()) store.remove(session.key);
 }
 

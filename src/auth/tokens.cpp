@@ -29,11 +29,12 @@ std::string login_text(const User& u) {
 
 }  // namespace
 
-PasswordResetTokenGenerator::PasswordResetTokenGenerator(std::string secret_key, std::chrono::seconds timeout)
-    : secret_(std::move(secret_key)), timeout_(timeout) {}
+PasswordResetTokenGenerator::PasswordResetTokenGenerator(std::string secret_key, std::chrono::seconds timeout,
+                                                         const core::Clock& clock)
+    : secret_(std::move(secret_key)), timeout_(timeout), clock_(&clock) {}
 
 std::int64_t PasswordResetTokenGenerator::seconds_since_2001(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count() - k2001;
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count() - k2001;
 }
 
 std::string PasswordResetTokenGenerator::make_token_at(const User& u, std::int64_t timestamp, bool legacy_sha1) const {

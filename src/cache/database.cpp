@@ -1,6 +1,6 @@
 // DatabaseCache: two tables in the configured database. Expiry times are
-// milliseconds since the Unix epoch (the wall clock, shared by every server
-// on the database). Each operation is one statement or one short transaction;
+// milliseconds since the Unix epoch (the injected clock: by default the wall
+// clock, shared by every server on the database). Each operation is one statement or one short transaction;
 // counters are a single upsert, so concurrent increments from several
 // processes never lose a count.
 #include <string>
@@ -16,9 +16,9 @@ namespace gatehouse::cache {
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// Milliseconds since the Unix epoch by `clock`, as the expires columns hold them.
+std::int64_t now_ms(const core::Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
 }
 
 // Runs f, turning a database failure into the cache's own error.
@@ -33,12 +33,12 @@ auto guarded(F&& f) {
 
 class DatabaseCache final : public Cache {
  public:
-  explicit DatabaseCache(db::Database& db) : db_(db) {}
+  DatabaseCache(db::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
 
   std::optional<std::string> get(std::string_view key) override {
     return guarded([&]() -> std::optional<std::string> {
       const auto r = db_.acquire()->execute("SELECT value FROM gatehouse_cache WHERE cache_key = ? AND expires > ?",
-                                            {key, now_ms()});
+                                            {key, now_ms(clock_)});
       if (r.empty()) return std::nullopt;
       return r.rows[0][0].as_text();
     });
@@ -49,14 +49,14 @@ class DatabaseCache final : public Cache {
       db_.acquire()->execute(
           "INSERT INTO gatehouse_cache (cache_key, value, expires) VALUES (?, ?, ?) ON CONFLICT (cache_key) "
           "DO UPDATE SET value = excluded.value, expires = excluded.expires",
-          {key, value, now_ms() + ttl.count()});
+          {key, value, now_ms(clock_) + ttl.count()});
       return 0;
     });
   }
   bool add(std::string_view key, std::string_view value, Ttl ttl) override {
     check_key_and_ttl(key, ttl);
     return guarded([&] {
-      const auto now = now_ms();
+      const auto now = now_ms(clock_);
       return db_.acquire()
                  ->execute("INSERT INTO gatehouse_cache (cache_key, value, expires) VALUES (?, ?, ?) ON CONFLICT "
                            "(cache_key) DO UPDATE SET value = excluded.value, expires = excluded.expires "
@@ -68,13 +68,13 @@ class DatabaseCache final : public Cache {
   bool remove(std::string_view key) override {
     return guarded([&] {
       const auto r = db_.acquire()->execute("DELETE FROM gatehouse_cache WHERE cache_key = ? RETURNING expires", {key});
-      return !r.empty() && r.rows[0][0].as_int() > now_ms();
+      return !r.empty() && r.rows[0][0].as_int() > now_ms(clock_);
     });
   }
   std::int64_t incr(std::string_view key, std::int64_t delta, Ttl ttl) override {
     check_key_and_ttl(key, ttl);
     return guarded([&] {
-      const auto now = now_ms();
+      const auto now = now_ms(clock_);
       // The SET expressions see the old row: an expired counter restarts.
       const auto r = db_.acquire()->execute(
           "INSERT INTO gatehouse_cache (cache_key, value, expires) VALUES (?, ?, ?) ON CONFLICT (cache_key) DO UPDATE "
@@ -88,7 +88,7 @@ class DatabaseCache final : public Cache {
   }
   std::optional<Ttl> ttl(std::string_view key) override {
     return guarded([&]() -> std::optional<Ttl> {
-      const auto now = now_ms();
+      const auto now = now_ms(clock_);
       const auto r =
           db_.acquire()->execute("SELECT expires FROM gatehouse_cache WHERE cache_key = ? AND expires > ?", {key, now});
       if (r.empty()) return std::nullopt;
@@ -99,7 +99,7 @@ class DatabaseCache final : public Cache {
     check_key_and_ttl(key, ttl);
     guarded([&] {
       // Every member of a set carries the set's expiry, as one Redis key does.
-      const auto now = now_ms();
+      const auto now = now_ms(clock_);
       const auto until = now + ttl.count();
       auto c = db_.acquire();
       db::Transaction tx(*c);
@@ -124,7 +124,7 @@ class DatabaseCache final : public Cache {
       for (const auto& row : db_.acquire()
                                  ->execute("SELECT member FROM gatehouse_cache_set WHERE set_key = ? AND expires > ? "
                                            "ORDER BY member",
-                                           {key, now_ms()})
+                                           {key, now_ms(clock_)})
                                  .rows)
         out.push_back(row[0].as_text());
       return out;
@@ -132,7 +132,7 @@ class DatabaseCache final : public Cache {
   }
   std::size_t clear_expired() override {
     return guarded([&] {
-      const auto now = now_ms();
+      const auto now = now_ms(clock_);
       auto c = db_.acquire();
       db::Transaction tx(*c);
       auto n = c->execute("DELETE FROM gatehouse_cache WHERE expires <= ?", {now}).affected;
@@ -144,11 +144,14 @@ class DatabaseCache final : public Cache {
 
  private:
   db::Database& db_;
+  const core::Clock& clock_;
 };
 
 }  // namespace
 
-std::unique_ptr<Cache> make_database_cache(db::Database& db) { return std::make_unique<DatabaseCache>(db); }
+std::unique_ptr<Cache> make_database_cache(db::Database& db, const core::Clock& clock) {
+  return std::make_unique<DatabaseCache>(db, clock);
+}
 
 std::vector<db::Migration> migrations() {
   return {{"cache", "0001_initial", [](db::Connection& c) {

@@ -1,5 +1,6 @@
 // MemoryCache: one mutex over a hash map. Expired entries are dropped when
 // touched and by clear_expired(); the map is small in the uses it has here.
+// Expiry is by the injected clock (wall time by default).
 #include <map>
 #include <mutex>
 #include <set>
@@ -12,10 +13,10 @@ namespace gatehouse::cache {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 class MemoryCache final : public Cache {
  public:
+  explicit MemoryCache(const core::Clock& clock) : clock_(clock) {}
+
   std::optional<std::string> get(std::string_view key) override {
     std::lock_guard lock(mu_);
     const Entry* e = live(key);
@@ -25,13 +26,13 @@ class MemoryCache final : public Cache {
   void set(std::string_view key, std::string_view value, Ttl ttl) override {
     check_key_and_ttl(key, ttl);
     std::lock_guard lock(mu_);
-    entries_[std::string(key)] = Entry{std::string(value), {}, false, Clock::now() + ttl};
+    entries_[std::string(key)] = Entry{std::string(value), {}, false, clock_.now() + ttl};
   }
   bool add(std::string_view key, std::string_view value, Ttl ttl) override {
     check_key_and_ttl(key, ttl);
     std::lock_guard lock(mu_);
     if (live(key) != nullptr) return false;
-    entries_[std::string(key)] = Entry{std::string(value), {}, false, Clock::now() + ttl};
+    entries_[std::string(key)] = Entry{std::string(value), {}, false, clock_.now() + ttl};
     return true;
   }
   bool remove(std::string_view key) override {
@@ -45,7 +46,7 @@ class MemoryCache final : public Cache {
     std::lock_guard lock(mu_);
     Entry* e = live(key);
     if (e == nullptr) {
-      e = &(entries_[std::string(key)] = Entry{"0", {}, false, Clock::now() + ttl});
+      e = &(entries_[std::string(key)] = Entry{"0", {}, false, clock_.now() + ttl});
     }
     const std::int64_t n = parse_counter(e->value) + delta;
     e->value = std::to_string(n);
@@ -55,12 +56,12 @@ class MemoryCache final : public Cache {
     std::lock_guard lock(mu_);
     const Entry* e = live(key);
     if (e == nullptr) return std::nullopt;
-    return std::chrono::duration_cast<Ttl>(e->expires - Clock::now());
+    return std::chrono::duration_cast<Ttl>(e->expires - clock_.now());
   }
   void set_add(std::string_view key, std::string_view member, Ttl ttl) override {
     check_key_and_ttl(key, ttl);
     std::lock_guard lock(mu_);
-    const auto until = Clock::now() + ttl;
+    const auto until = clock_.now() + ttl;
     Entry* e = live(key);
     if (e == nullptr) e = &(entries_[std::string(key)] = Entry{{}, {}, true, until});
     e->members.insert(std::string(member));
@@ -78,7 +79,7 @@ class MemoryCache final : public Cache {
   }
   std::size_t clear_expired() override {
     std::lock_guard lock(mu_);
-    const auto now = Clock::now();
+    const auto now = clock_.now();
     return static_cast<std::size_t>(std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires <= now; }));
   }
 
@@ -87,24 +88,25 @@ class MemoryCache final : public Cache {
     std::string value;
     std::set<std::string> members;
     bool is_set = false;
-    Clock::time_point expires;
+    core::TimePoint expires;
   };
   // The live entry, erasing it if it has expired. Caller holds mu_.
   Entry* live(std::string_view key) {
     auto it = entries_.find(std::string(key));
     if (it == entries_.end()) return nullptr;
-    if (it->second.expires <= Clock::now()) {
+    if (it->second.expires <= clock_.now()) {
       entries_.erase(it);
       return nullptr;
     }
     return &it->second;
   }
+  const core::Clock& clock_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace
 
-std::unique_ptr<Cache> make_memory_cache() { return std::make_unique<MemoryCache>(); }
+std::unique_ptr<Cache> make_memory_cache(const core::Clock& clock) { return std::make_unique<MemoryCache>(clock); }
 
 }  // namespace gatehouse::cache

@@ -10,7 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "gatehouse/app/profile.h"
+#include "gatehouse/app/config.h"
+#include "gatehouse/accounts/profile.h"
 #include "gatehouse/app/server.h"
 #include "gatehouse/version.h"
 #include "gatehouse/auth/migrations.h"
@@ -36,19 +37,42 @@ int fail(const std::string& message, int code = 1) {
   return code;
 }
 
-std::unique_ptr<db::Database> open_database() { return std::make_unique<db::Database>(db::database_url_from_environment()); }
+// The configuration, read as serve reads it (app::Config::load: the
+// environment and GATEHOUSE_CONFIG), once per command; the hashing work factor
+// goes to the password registry before anything hashes. Throws
+// app::ConfigError, which guarded() reports in one line with exit status 2.
+app::Config load_config(app::Config::SecretKey secret = app::Config::SecretKey::skip) {
+  app::Config config = app::Config::load(secret);
+  passwords::set_default_pbkdf2_iterations(config.pbkdf2_iterations);
+  return config;
+}
+
+std::unique_ptr<db::Database> open_database(const app::Config& config) {
+  return std::make_unique<db::Database>(config.database_url);
+}
+
+// Every migration `gatehouse migrate` applies (auth's, then the service's), as "app.name".
+std::vector<std::string> expected_migrations() {
+  std::vector<std::string> names;
+  for (const auto& m : auth::migrations()) names.push_back(m.app + "." + m.name);
+  for (const auto& m : app::service_migrations()) names.push_back(m.app + "." + m.name);
+  return names;
+}
 
 // The accounts service's schema: auth's, then sessions, the cache, profiles.
 std::vector<std::string> migrate_all(db::Database& db) {
-  app::connect_profile_receiver();
+  accounts::connect_profile_receiver();
   return auth::migrate(db, app::service_migrations());
 }
 
-// Runs `body`, turning the errors a person can act on into one line each.
+// Runs `body`, turning the errors a person can act on into one line each; a
+// bad configuration exits 2, as bad input does.
 template <class F>
 int guarded(F body) {
   try {
     return body();
+  } catch (const app::ConfigError& e) {
+    return fail(e.what(), 2);
   } catch (const db::DatabaseError& e) {
     if (e.kind() == db::ErrorKind::connection || e.kind() == db::ErrorKind::configuration)
       return fail("database unavailable: " + std::string(e.what()) + " (GATEHOUSE_DATABASE_URL)");
@@ -105,7 +129,7 @@ std::optional<std::string> ask_new_password(const auth::User& user) {
 
 int run_migrate() {
   return guarded([] {
-    auto db = open_database();
+    auto db = open_database(load_config());
     const auto applied = migrate_all(*db);
     std::printf("Database: %s\n", db->display_url().c_str());
     if (applied.empty()) {
@@ -126,7 +150,7 @@ struct SuperuserOptions {
 
 int run_createsuperuser(const SuperuserOptions& o) {
   return guarded([&]() -> int {
-    auto db = open_database();
+    auto db = open_database(load_config());
     migrate_all(*db);  // the tables must exist; a no-op once migrated
     auto conn = db->acquire();
     auth::UserManager users(*conn);
@@ -183,8 +207,8 @@ int run_createsuperuser(const SuperuserOptions& o) {
 
 int run_changepassword(const std::string& username) {
   return guarded([&]() -> int {
-    auto db = open_database();
-    app::connect_profile_receiver();
+    auto db = open_database(load_config());
+    accounts::connect_profile_receiver();
     auto conn = db->acquire();
     auth::UserManager users(*conn);
     auto found = users.find({models::eq("username", auth::normalize_username(username))});
@@ -211,28 +235,40 @@ int run_changepassword(const std::string& username) {
 
 // ---- check ---------------------------------------------------------------------------
 
-int run_check() {
+// What `gatehouse check` finds wrong with the database: unreachable, or its
+// applied migrations not exactly those `gatehouse migrate` applies.
+std::vector<std::string> database_issues(const app::Config& config) {
   std::vector<std::string> issues;
   try {
-    (void)passwords::pbkdf2_iterations_from_environment();
-  } catch (const std::exception& e) {
-    issues.push_back(e.what());
-  }
-  try {
-    auto db = open_database();
-    auto conn = db->acquire();
-    (void)conn->execute("SELECT 1");
-    const auto applied = db::applied_migrations(*db);
-    auto expected = auth::migrations();
-    for (auto& m : app::migrations()) expected.push_back(std::move(m));
-    for (const auto& m : expected) {
-      const std::string name = m.app + "." + m.name;
+    db::Database db(config.database_url);
+    (void)db.acquire()->execute("SELECT 1");
+    const auto applied = db::applied_migrations(db);
+    const auto expected = expected_migrations();
+    for (const auto& name : expected)
       if (std::find(applied.begin(), applied.end(), name) == applied.end())
         issues.push_back("migration " + name + " is not applied: run `gatehouse migrate`");
-    }
+    for (const auto& name : applied)
+      if (std::find(expected.begin(), expected.end(), name) == expected.end())
+        issues.push_back("migration " + name + " is applied but unknown to Gatehouse " + kVersion +
+                         " (a newer version migrated this database?)");
+  } catch (const db::DatabaseError& e) {
+    issues.push_back(std::string("database unavailable: ") + e.what() + " (GATEHOUSE_DATABASE_URL)");
   } catch (const std::exception& e) {
     issues.push_back(std::string("database: ") + e.what());
   }
+  return issues;
+}
+
+// The configuration exactly as serve loads it (a bad one: one line, exit 2,
+// as serve), then the database; exit 1 listing the issues, 0 if none.
+int run_check() {
+  app::Config config;
+  try {
+    config = load_config(app::Config::SecretKey::resolve);
+  } catch (const app::ConfigError& e) {
+    return fail(e.what(), 2);
+  }
+  const std::vector<std::string> issues = database_issues(config);
   if (issues.empty()) {
     std::printf("System check identified no issues.\n");
     return 0;
@@ -246,7 +282,7 @@ int run_check() {
 
 int run_serve() {
   return guarded([]() -> int {
-    const app::Config config = app::Config::from_environment();
+    const app::Config config = load_config(app::Config::SecretKey::resolve);
     app::AccountsServer server(config);  // migrates the database first
     const std::string host = config.bind.substr(0, config.bind.rfind(':'));
     std::printf("Gatehouse %s listening on http://%s:%u/ (database %s)\n", kVersion, host.c_str(),
@@ -261,7 +297,7 @@ int run_serve() {
 
 int run_clearsessions() {
   return guarded([]() -> int {
-    auto db = open_database();
+    auto db = open_database(load_config());
     migrate_all(*db);
     // Removing expired rows reads no session data: no secret key is needed.
     sessions::DatabaseSessionStore store(*db, std::string());
@@ -276,7 +312,8 @@ int run_clearsessions() {
 
 int run_sendtestemail(const std::vector<std::string>& addresses) {
   return guarded([&]() -> int {
-    const std::string url = mail::email_url_from_environment();
+    const app::Config config = load_config();
+    const std::string& url = config.email_url;
     auto backend = mail::backend_from_url(url);
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
@@ -286,8 +323,7 @@ int run_sendtestemail(const std::vector<std::string>& addresses) {
     mail::EmailMessage m;
     m.subject = std::string("Test email from ") + host + " on " + when;
     m.body = "If you're reading this, it was successful.";
-    const char* from = std::getenv("GATEHOUSE_DEFAULT_FROM_EMAIL");
-    m.from_email = from != nullptr && *from != '\0' ? from : "webmaster@localhost";
+    m.from_email = config.default_from_email;
     m.to = addresses;
     backend->send_messages({m});
     std::printf("Sent a test email to %zu address(es) through %s.\n", addresses.size(),
@@ -300,7 +336,7 @@ int run_sendtestemail(const std::vector<std::string>& addresses) {
 
 int run_worker() {
   return guarded([]() -> int {
-    const app::Config config = app::Config::from_environment();
+    const app::Config config = load_config(app::Config::SecretKey::resolve);
     db::Database db(config.database_url);
     app::run_worker_until_signal(db, config, [&db] {
       std::printf("Gatehouse %s worker running (database %s); stop with Ctrl-C.\n", kVersion, db.display_url().c_str());
@@ -318,7 +354,7 @@ int run_tasks_list(const std::string& state_name) {
     else if (state_name == "running") state = tasks::State::running;
     else if (state_name == "done") state = tasks::State::done;
     else if (state_name != "dead") return fail("--state is pending, running, done or dead, not '" + state_name + "'", 2);
-    auto db = open_database();
+    auto db = open_database(load_config());
     migrate_all(*db);
     const tasks::Counts n = tasks::counts(*db);
     std::printf("pending %lld, running %lld, done %lld, dead %lld\n", static_cast<long long>(n.pending),
@@ -332,7 +368,7 @@ int run_tasks_list(const std::string& state_name) {
 
 int run_tasks_retry(long long id) {
   return guarded([&]() -> int {
-    auto db = open_database();
+    auto db = open_database(load_config());
     migrate_all(*db);
     if (!tasks::retry_dead(*db, id)) return fail("no dead job has id " + std::to_string(id));
     std::printf("Job %lld will run again.\n", id);

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "gatehouse/app/config.h"
 #include "gatehouse/passwords/hashers.h"
 #include "gatehouse/passwords/registry.h"
 #include "stdin_password.h"
@@ -12,6 +13,14 @@ namespace gatehouse::cli {
 
 namespace {
 
+// The process's registry at the configured work factor (GATEHOUSE_PBKDF2_ITERATIONS
+// or the file GATEHOUSE_CONFIG names). Throws app::ConfigError for a bad
+// configuration, which main() reports in one line with exit status 2.
+const passwords::HasherRegistry& configured_hashers() {
+  passwords::set_default_pbkdf2_iterations(app::Config::load(app::Config::SecretKey::skip).pbkdf2_iterations);
+  return passwords::default_hashers();
+}
+
 struct HashOptions {
   std::string algorithm;
   std::uint64_t iterations = 0;  // 0: the configured default
@@ -19,7 +28,7 @@ struct HashOptions {
 
 int run_hash(const HashOptions& o) {
   using namespace gatehouse::passwords;
-  const HasherRegistry& registry = default_hashers();
+  const HasherRegistry& registry = configured_hashers();
   std::string algorithm = o.algorithm.empty() ? std::string(registry.preferred().algorithm()) : o.algorithm;
   const Hasher* hasher = registry.get(algorithm);
   if (hasher == nullptr) {
@@ -45,7 +54,7 @@ int run_hash(const HashOptions& o) {
 
 int run_check(const std::string& encoded) {
   using namespace gatehouse::passwords;
-  const HasherRegistry& registry = default_hashers();
+  const HasherRegistry& registry = configured_hashers();
   const std::string password = read_password_from_stdin();
   if (!is_password_usable(encoded)) {
     std::fprintf(stderr, "gatehouse: the encoded password is the unusable marker; nothing matches it\n");
@@ -82,7 +91,7 @@ void add_password_command(CLI::App& app, int& exit_code) {
   hash->add_option("--algorithm", hash_opts->algorithm,
                    "Hasher: pbkdf2_sha256 (default), pbkdf2_sha1, argon2, bcrypt_sha256, scrypt, "
                    "bcrypt, sha1, md5, unsalted_sha1, unsalted_md5, crypt");
-  hash->add_option("--iterations", hash_opts->iterations, "PBKDF2 iterations (default: GATEHOUSE_PBKDF2_ITERATIONS or 1500000)")
+  hash->add_option("--iterations", hash_opts->iterations, "PBKDF2 iterations (default: the configured pbkdf2_iterations, 1500000 unless set)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
   hash->callback([hash_opts, &exit_code] { exit_code = run_hash(*hash_opts); });
 

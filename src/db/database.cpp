@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdlib>
 
+#include <unistd.h>
+
 #include "drivers.h"
 
 namespace gatehouse::db {
@@ -33,11 +35,13 @@ Database::Database(const std::string& url, DatabaseOptions options) : display_ur
     engine_ = Engine::postgresql;
     target_ = url;
   } else if (url == "sqlite::memory:") {
-    // A private shared-cache database, kept alive by one idle connection.
+    // A private in-memory database that every connection of the pool opens
+    // (the memdb VFS, by a name starting with '/'), kept alive by one more.
+    // Unlike shared cache, memdb takes file locks that wait out the busy
+    // timeout, so the pool is a real one and a second connection never fails at once.
     static std::atomic<int> counter{0};
     engine_ = Engine::sqlite;
-    target_ = "file:gatehouse-memory-" + std::to_string(counter++) + "?mode=memory&cache=shared";
-    options_.max_connections = 1;  // shared-cache locks do not wait: keep to one writer
+    target_ = "file:/gatehouse-memory-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "?vfs=memdb";
     memory_keeper_ = detail::open_sqlite(target_, true, options_.busy_timeout);
   } else if (url.starts_with("sqlite:")) {
     engine_ = Engine::sqlite;
@@ -55,9 +59,15 @@ Database::Database(const std::string& url, DatabaseOptions options) : display_ur
 
 Database::~Database() = default;
 
-std::unique_ptr<Connection> Database::connect() {
+std::unique_ptr<Connection> Database::open_one() {
   auto conn = engine_ == Engine::sqlite ? detail::open_sqlite(target_, target_.starts_with("file:"), options_.busy_timeout)
                                         : detail::open_postgresql(target_);
+  if (options_.decorate) conn = options_.decorate(std::move(conn));
+  return conn;
+}
+
+std::unique_ptr<Connection> Database::connect() {
+  auto conn = open_one();
   std::lock_guard lock(mu_);
   ++open_;
   return conn;
@@ -109,10 +119,7 @@ PooledConnection Database::acquire() {
       ++open_;  // reserve the slot, then connect without the lock
       lock.unlock();
       try {
-        auto conn = engine_ == Engine::sqlite
-                        ? detail::open_sqlite(target_, target_.starts_with("file:"), options_.busy_timeout)
-                        : detail::open_postgresql(target_);
-        return PooledConnection(this, std::move(conn));
+        return PooledConnection(this, open_one());
       } catch (...) {
         lock.lock();
         --open_;

@@ -8,7 +8,9 @@ namespace gatehouse::models {
 
 using namespace std::chrono;
 
-Timestamp Timestamp::now() { return Timestamp{floor<microseconds>(system_clock::now())}; }
+Timestamp Timestamp::now() { return now(core::system_clock()); }
+
+Timestamp Timestamp::now(const core::Clock& clock) { return Timestamp{clock.now()}; }
 
 std::string format_timestamp(const Timestamp& t, db::Engine engine) {
   const auto day = floor<days>(t.time);

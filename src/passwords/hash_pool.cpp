@@ -1,6 +1,7 @@
 #include "gatehouse/passwords/hash_pool.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <variant>
 
 #include "gatehouse/core/constant_time.h"
@@ -8,6 +9,20 @@
 #include "gatehouse/crypto/pbkdf2.h"
 
 namespace gatehouse::passwords {
+
+// A callback that throws must not end the pool's thread, nor be called a
+// second time with the error: what it threw is logged and dropped here.
+template <class F>
+void run_callback(F&& f) noexcept {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "{\"level\":\"error\",\"event\":\"hash_pool_callback_failed\",\"error\":\"%s\"}\n",
+                 core::json_escape(e.what()).c_str());
+  } catch (...) {
+    std::fprintf(stderr, "{\"level\":\"error\",\"event\":\"hash_pool_callback_failed\"}\n");
+  }
+}
 
 struct HashPool::Request {
   std::string password;
@@ -17,24 +32,22 @@ struct HashPool::Request {
   std::promise<std::string> made;
   CheckDone check_done;  // set for the callback forms instead of the promises
   MadeDone made_done;
-  void finish_check(const CheckResult& r) {
-    if (check_done) {
-      check_done(&r, nullptr);
-    } else {
-      checked.set_value(r);
-    }
+  // Each answers exactly once and never throws.
+  void finish_check(const CheckResult& r) noexcept {
+    if (check_done) run_callback([&] { check_done(&r, nullptr); });
+    else checked.set_value(r);
   }
-  void fail(std::exception_ptr e) {
+  void fail(std::exception_ptr e) noexcept {
     if (make) {
-      if (made_done) made_done(nullptr, e);
+      if (made_done) run_callback([&] { made_done(nullptr, e); });
       else made.set_exception(e);
     } else {
-      if (check_done) check_done(nullptr, e);
+      if (check_done) run_callback([&] { check_done(nullptr, e); });
       else checked.set_exception(e);
     }
   }
-  void finish_make(const std::string& s) {
-    if (made_done) made_done(&s, nullptr);
+  void finish_make(const std::string& s) noexcept {
+    if (made_done) run_callback([&] { made_done(&s, nullptr); });
     else made.set_value(s);
   }
   // Set when the request can join a PBKDF2 batch.
@@ -149,17 +162,21 @@ void HashPool::run() {
 void HashPool::serve_batch(std::vector<Request>& batch) {
   if (batch.size() == 1 && !batch.front().pbkdf2) {
     Request& r = batch.front();
+    std::optional<std::string> made;
+    std::optional<CheckResult> checked;
     try {
       if (r.make) {
-        r.finish_make(registry_.make_password(r.password));
+        made = registry_.make_password(r.password);
       } else {
         CheckResult result;
         result.correct = registry_.check_password(r.password, r.encoded, [&](std::string_view) { result.needs_upgrade = true; });
-        r.finish_check(result);
+        checked = result;
       }
     } catch (...) {
       r.fail(std::current_exception());
     }
+    if (made) r.finish_make(*made);
+    if (checked) r.finish_check(*checked);
     std::lock_guard lock(mu_);
     ++stats_.checks;
     return;
@@ -180,15 +197,17 @@ void HashPool::serve_batch(std::vector<Request>& batch) {
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Request& r = batch[i];
+    std::optional<CheckResult> checked;
     try {
       const bool correct = core::constant_time_equal(core::base64_encode(jobs[i].out), r.pbkdf2->hash_b64);
       CheckResult result;
       result.correct = registry_.finish_check(*r.hasher, r.password, r.encoded, correct,
                                               [&](std::string_view) { result.needs_upgrade = true; });
-      r.finish_check(result);
+      checked = result;
     } catch (...) {
       r.fail(std::current_exception());
     }
+    if (checked) r.finish_check(*checked);
   }
   std::lock_guard lock(mu_);
   stats_.checks += batch.size();

@@ -1,6 +1,7 @@
 #include "gatehouse/passwords/registry.h"
 
 #include <cstdlib>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -109,9 +110,46 @@ std::uint64_t pbkdf2_iterations_from_environment() {
   return *n;
 }
 
+namespace {
+
+// What set_default_pbkdf2_iterations() chose (0: nothing) and what the
+// registry was built with (0: not built yet), under one lock.
+struct DefaultIterations {
+  std::mutex mu;
+  std::uint64_t chosen = 0;
+  std::uint64_t built = 0;
+};
+
+DefaultIterations& default_iterations() {
+  static DefaultIterations d;
+  return d;
+}
+
+}  // namespace
+
 const HasherRegistry& default_hashers() {
-  static const HasherRegistry registry = HasherRegistry::defaults(pbkdf2_iterations_from_environment());
+  static const HasherRegistry registry = [] {
+    DefaultIterations& d = default_iterations();
+    std::lock_guard lock(d.mu);
+    const std::uint64_t n = d.chosen != 0 ? d.chosen : pbkdf2_iterations_from_environment();
+    HasherRegistry r = HasherRegistry::defaults(n);
+    d.built = n;
+    return r;
+  }();
   return registry;
+}
+
+void set_default_pbkdf2_iterations(std::uint64_t iterations) {
+  const HasherLimits limits;
+  if (iterations < 1 || iterations > limits.max_pbkdf2_iterations)
+    throw std::invalid_argument("PBKDF2 iterations must be a whole number from 1 to " +
+                                std::to_string(limits.max_pbkdf2_iterations));
+  DefaultIterations& d = default_iterations();
+  std::lock_guard lock(d.mu);
+  if (d.built != 0 && d.built != iterations)
+    throw std::logic_error("default_hashers() is already built with " + std::to_string(d.built) +
+                           " PBKDF2 iterations; set the count before its first use");
+  d.chosen = iterations;
 }
 
 }  // namespace gatehouse::passwords

@@ -33,8 +33,9 @@ std::map<std::string, std::string> string_map(const nlohmann::json& j) {
 
 }  // namespace
 
-CacheSessionStore::CacheSessionStore(cache::Cache& cache, std::string secret_key, bool data_in_cookie)
-    : cache_(cache), secret_key_(std::move(secret_key)), data_in_cookie_(data_in_cookie) {}
+CacheSessionStore::CacheSessionStore(cache::Cache& cache, std::string secret_key, bool data_in_cookie,
+                                     const core::Clock& clock)
+    : cache_(cache), secret_key_(std::move(secret_key)), data_in_cookie_(data_in_cookie), clock_(clock) {}
 
 std::optional<SessionRecord> CacheSessionStore::load_key(const std::string& key, const std::string* cookie_data) {
   if (key.empty() || key.size() > 40) return std::nullopt;
@@ -45,7 +46,7 @@ std::optional<SessionRecord> CacheSessionStore::load_key(const std::string& key,
     SessionRecord rec;
     rec.key = key;
     rec.expire = from_micros(j.at("e").get<std::int64_t>());
-    if (rec.expire.time <= models::Timestamp::now().time) return std::nullopt;
+    if (rec.expire.time <= clock_.now()) return std::nullopt;
     if (!j.at("u").is_null()) rec.user_id = j.at("u").get<std::int64_t>();
     rec.created = from_micros(j.at("c").get<std::int64_t>());
     rec.last_seen = from_micros(j.at("s").get<std::int64_t>());
@@ -68,14 +69,16 @@ std::optional<SessionRecord> CacheSessionStore::load_key(const std::string& key,
 std::optional<SessionRecord> CacheSessionStore::load(const std::string& cookie) {
   if (!data_in_cookie_) return load_key(cookie, nullptr);
   if (cookie.size() > 8192) return std::nullopt;
+  std::string payload, key;
   try {
-    const std::string payload = crypto::loads(cookie, secret_key_, kCookieSalt);
+    payload = crypto::loads(cookie, secret_key_, kCookieSalt);
     const auto j = nlohmann::json::parse(payload);
     if (!j.is_object() || !j.contains(kKeyField) || !j[kKeyField].is_string()) return std::nullopt;
-    return load_key(j[kKeyField].get<std::string>(), &payload);
+    key = j[kKeyField].get<std::string>();
   } catch (const std::exception&) {
     return std::nullopt;  // a bad signature, another key, or not our JSON: no session
   }
+  return load_key(key, &payload);  // a failing registry (CacheError) is the caller's to answer, not "no session"
 }
 
 std::string CacheSessionStore::save(const SessionRecord& rec) {
@@ -88,7 +91,7 @@ std::string CacheSessionStore::save(const SessionRecord& rec) {
   nlohmann::json data = nlohmann::json::object();
   for (const auto& [k, v] : rec.data) data[k] = v;
   if (!data_in_cookie_) j["d"] = data;
-  const auto ttl = std::chrono::duration_cast<cache::Ttl>(rec.expire.time - models::Timestamp::now().time);
+  const auto ttl = std::chrono::duration_cast<cache::Ttl>(rec.expire.time - clock_.now());
   if (ttl.count() > 0) {
     cache_.set(entry_key(rec.key), j.dump(-1, ' ', true), ttl);
     if (rec.user_id) cache_.set_add(index_key(*rec.user_id), rec.key, ttl);

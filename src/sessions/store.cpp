@@ -54,13 +54,13 @@ std::vector<db::Migration> migrations() {
            }}};
 }
 
-DatabaseSessionStore::DatabaseSessionStore(db::Database& db, std::string secret_key)
-    : db_(db), secret_key_(std::move(secret_key)) {}
+DatabaseSessionStore::DatabaseSessionStore(db::Database& db, std::string secret_key, const core::Clock& clock)
+    : db_(db), secret_key_(std::move(secret_key)), clock_(clock) {}
 
 std::optional<SessionRecord> DatabaseSessionStore::load(const std::string& key) {  // the cookie is the key
   if (key.empty() || key.size() > 40) return std::nullopt;
   auto c = db_.acquire();
-  const auto now = models::format_timestamp(models::Timestamp::now(), c->engine());
+  const auto now = models::format_timestamp(models::Timestamp::now(clock_), c->engine());
   const db::Result r = c->execute(
       "SELECT s.session_data, s.expire_date, m.user_id, m.created, m.last_seen, m.address, m.user_agent "
       "FROM django_session s LEFT JOIN gatehouse_session_meta m ON m.session_key = s.session_key "
@@ -112,7 +112,7 @@ std::vector<SessionRecord> DatabaseSessionStore::for_user(std::int64_t user_id) 
   std::vector<std::string> keys;
   {
     auto c = db_.acquire();
-    const auto now = models::format_timestamp(models::Timestamp::now(), c->engine());
+    const auto now = models::format_timestamp(models::Timestamp::now(clock_), c->engine());
     for (const auto& row : c->execute("SELECT m.session_key FROM gatehouse_session_meta m JOIN django_session s ON "
                                       "s.session_key = m.session_key WHERE m.user_id = ? AND s.expire_date > ? "
                                       "ORDER BY m.last_seen DESC",
@@ -141,7 +141,7 @@ std::size_t DatabaseSessionStore::remove_for_user(std::int64_t user_id, const st
 std::size_t DatabaseSessionStore::clear_expired() {
   auto c = db_.acquire();
   db::Transaction tx(*c);
-  const auto now = models::format_timestamp(models::Timestamp::now(), c->engine());
+  const auto now = models::format_timestamp(models::Timestamp::now(clock_), c->engine());
   const auto n = c->execute("DELETE FROM django_session WHERE expire_date <= ?", {now}).affected;
   c->execute("DELETE FROM gatehouse_session_meta WHERE session_key NOT IN (SELECT session_key FROM django_session)");
   tx.commit();

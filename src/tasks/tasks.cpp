@@ -17,9 +17,9 @@ namespace gatehouse::tasks {
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// Milliseconds since the Unix epoch by `clock`, as the table's times are kept.
+std::int64_t now_ms(const core::Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
 }
 
 State state_of(const std::string& s) {
@@ -83,12 +83,13 @@ std::vector<db::Migration> migrations() {
            }}};
 }
 
-std::int64_t enqueue(db::Connection& conn, std::string_view name, std::string_view payload, EnqueueOptions o) {
+std::int64_t enqueue(db::Connection& conn, std::string_view name, std::string_view payload, EnqueueOptions o,
+                     const core::Clock& clock) {
   if (name.empty() || name.size() > 200) throw std::invalid_argument("a job name is 1 to 200 characters");
   if (o.max_attempts < 1) throw std::invalid_argument("a job needs at least one attempt");
   std::string key = o.idempotency_key.empty() ? core::random_string(32) : o.idempotency_key;
   if (key.size() > 100) throw std::invalid_argument("an idempotency key is at most 100 characters");
-  const auto now = now_ms();
+  const auto now = now_ms(clock);
   const auto r = conn.execute(
       "INSERT INTO gatehouse_task (name, payload, idempotency_key, state, attempts, max_attempts, run_after, "
       "last_error, created) VALUES (?, ?, ?, 'pending', 0, ?, ?, '', ?) ON CONFLICT (idempotency_key) DO NOTHING "
@@ -113,20 +114,22 @@ struct Worker::Impl {
   db::Database& db;
   const Registry& registry;
   WorkerOptions options;
+  const core::Clock& clock;
   std::vector<std::thread> threads;
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
   std::atomic<std::int64_t> last_purge{0};
 
-  Impl(db::Database& d, const Registry& r, WorkerOptions o) : db(d), registry(r), options(std::move(o)) {
+  Impl(db::Database& d, const Registry& r, WorkerOptions o, const core::Clock& k)
+      : db(d), registry(r), options(std::move(o)), clock(k) {
     if (options.worker_id.empty()) options.worker_id = default_worker_id();
     if (options.threads == 0) options.threads = 1;
     if (options.batch == 0) options.batch = 1;
   }
 
   std::vector<Job> claim() {
-    const auto now = now_ms();
+    const auto now = now_ms(clock);
     auto c = db.acquire();
     const bool pg = c->engine() == db::Engine::postgresql;
     const auto r = c->execute(
@@ -142,7 +145,7 @@ struct Worker::Impl {
   }
 
   void finish(const Job& job, const std::string* error) {
-    const auto now = now_ms();
+    const auto now = now_ms(clock);
     auto c = db.acquire();
     if (error == nullptr) {
       c->execute("UPDATE gatehouse_task SET state = 'done', finished = ?, locked_by = NULL, locked_until = NULL "
@@ -190,7 +193,7 @@ struct Worker::Impl {
   }
 
   void purge() {
-    const auto now = now_ms();
+    const auto now = now_ms(clock);
     auto last = last_purge.load();
     if (now - last < 60000 || !last_purge.compare_exchange_strong(last, now)) return;
     const auto keep = std::chrono::duration_cast<std::chrono::milliseconds>(options.keep_done).count();
@@ -228,8 +231,8 @@ struct Worker::Impl {
   }
 };
 
-Worker::Worker(db::Database& db, const Registry& registry, WorkerOptions options)
-    : impl_(std::make_unique<Impl>(db, registry, std::move(options))) {}
+Worker::Worker(db::Database& db, const Registry& registry, WorkerOptions options, const core::Clock& clock)
+    : impl_(std::make_unique<Impl>(db, registry, std::move(options), clock)) {}
 Worker::~Worker() { stop(); }
 
 void Worker::start() {
@@ -272,11 +275,11 @@ std::vector<Job> list(db::Database& db, State state, std::size_t limit) {
   return out;
 }
 
-bool retry_dead(db::Database& db, std::int64_t id) {
+bool retry_dead(db::Database& db, std::int64_t id, const core::Clock& clock) {
   return db.acquire()
              ->execute("UPDATE gatehouse_task SET state = 'pending', attempts = 0, run_after = ?, finished = NULL "
                        "WHERE id = ? AND state = 'dead'",
-                       {now_ms(), id})
+                       {now_ms(clock), id})
              .affected > 0;
 }
 

@@ -13,6 +13,7 @@
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/mail/backend.h"
 #include "gatehouse/models/manager.h"
+#include "api_browser.h"
 #include "http_client.h"
 #include "accounts_server.h"
 
@@ -21,53 +22,9 @@ namespace {
 
 const int kFastHashing = (setenv("GATEHOUSE_PBKDF2_ITERATIONS", "1000", 1), 0);
 using Client = testing::HttpClient;
+using testing::Browser;
+using testing::Reply;
 using nlohmann::json;
-
-struct Reply {
-  int status;
-  json body;
-  std::string raw;
-};
-
-// Keeps cookies and the CSRF token, as a browser-side client would.
-class Browser {
- public:
-  explicit Browser(std::uint16_t port) : port_(port) {}
-  Reply request(const std::string& method, const std::string& path, const std::string& body = {},
-                const std::string& content_type = "application/json") {
-    std::string cookies;
-    for (const auto& [k, v] : cookies_) cookies += (cookies.empty() ? "" : "; ") + k + "=" + v;
-    std::string raw = method + " " + path + " HTTP/1.1\r\nHost: t\r\nUser-Agent: api-test\r\n";
-    if (!cookies.empty()) raw += "Cookie: " + cookies + "\r\n";
-    if (!token_.empty()) raw += "X-CSRFToken: " + token_ + "\r\n";
-    if (!body.empty() || method == "POST") raw += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    raw += "\r\n" + body;
-    Client c(port_);
-    c.send(raw);
-    const std::string r = c.response();
-    for (const char* name : {"sessionid", "csrftoken"}) {
-      const auto pos = r.find(std::string("Set-Cookie: ") + name + "=");
-      if (pos == std::string::npos) continue;
-      const std::string v = Client::cookie_of(r, name);
-      if (v == "\"\"") cookies_.erase(name);
-      else cookies_[name] = v;
-    }
-    Reply out{Client::status_of(r), nullptr, r};
-    const std::string b = Client::body_of(r);
-    if (!b.empty()) out.body = json::parse(b, nullptr, false);
-    return out;
-  }
-  void fetch_csrf() { token_ = request("GET", "/api/csrf").body["csrfToken"]; }
-  std::string session() const { return cookies_.count("sessionid") ? cookies_.at("sessionid") : ""; }
-  void set_session(const std::string& s) { cookies_["sessionid"] = s; }
-  const std::string& token() const { return token_; }
-  void set_token(std::string t) { token_ = std::move(t); }
-
- private:
-  std::uint16_t port_;
-  std::map<std::string, std::string> cookies_;
-  std::string token_;
-};
 
 class Api : public ::testing::TestWithParam<testing::Deployment> {
  protected:
@@ -214,13 +171,13 @@ class AccessTest : public ::testing::TestWithParam<testing::Deployment> {
  protected:
   // Routes behind each check, and users to try them with.
   static void setup(app::AccountsServer& server) {
-    const Access& a = server.access();
+    const web::Access& a = server.access();
     const auto ok = http::sync([&server](http::Request& r) {
       return http::Response::text(200, "hello " + server.access().user(r)->username);
     });
     auto& router = server.router();
     router.get("/api/private", a.login_required(ok));
-    router.get("/private/page", a.login_required(ok, Audience::page));
+    router.get("/private/page", a.login_required(ok, web::Audience::page));
     router.get("/api/user-admin", a.permission_required("auth.add_user", ok));
     router.get("/staff/", a.staff_member_required(ok));
     router.get("/api/named-a", a.user_passes_test([](db::Connection&, const auth::User& u) { return u.username.starts_with("a"); }, ok));

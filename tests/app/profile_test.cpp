@@ -1,4 +1,4 @@
-#include "gatehouse/app/profile.h"
+#include "gatehouse/accounts/profile.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "gatehouse/models/manager.h"
 #include "test_database.h"
 
-namespace gatehouse::app {
+namespace gatehouse::accounts {
 namespace {
 
 const int kFastHashing = (setenv("GATEHOUSE_PBKDF2_ITERATIONS", "1000", 1), 0);
@@ -88,4 +88,4 @@ INSTANTIATE_TEST_SUITE_P(Engines, ProfileTest, ::testing::ValuesIn(testing::all_
                          [](const auto& param_info) { return testing::engine_name(param_info.param); });
 
 }  // namespace
-}  // namespace gatehouse::app
+}  // namespace gatehouse::accounts

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "gatehouse/app/csrf.h"
+#include "gatehouse/web/csrf.h"
 #include "http_client.h"
 #include "accounts_server.h"
 
@@ -40,7 +40,7 @@ TEST_P(ServerTest, CsrfProtectsEveryUnsafeMethod) {
   ASSERT_EQ(cookie.size(), 32u);
   const std::string body = Client::body_of(first);
   const std::string token = body.substr(14, 64);
-  ASSERT_EQ(unmask_csrf_token(token), cookie);
+  ASSERT_EQ(web::unmask_csrf_token(token), cookie);
   EXPECT_EQ(first.find("csrftoken=" + cookie + "; Path=/; Max-Age=31449600; SameSite=Lax"), first.find("csrftoken="))
       << "the CSRF cookie is readable by scripts (not HttpOnly), as Django's";
 
@@ -58,7 +58,7 @@ TEST_P(ServerTest, CsrfProtectsEveryUnsafeMethod) {
   const std::string again = Client::body_of(
       call("GET /api/csrf HTTP/1.1\r\nHost: t\r\nCookie: csrftoken=" + cookie + "\r\n\r\n")).substr(14, 64);
   EXPECT_NE(again, token);
-  EXPECT_EQ(unmask_csrf_token(again), cookie);
+  EXPECT_EQ(web::unmask_csrf_token(again), cookie);
   // A form field works as the header does.
   EXPECT_EQ(Client::status_of(call("POST /api/nowhere HTTP/1.1\r\nHost: t\r\nCookie: csrftoken=" + cookie +
                                    "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +

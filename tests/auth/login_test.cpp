@@ -1,6 +1,8 @@
 // authenticate / login / logout / get_user, the auth signals, and the throttle.
 #include "gatehouse/auth/login.h"
 
+#include "gatehouse/passwords/hash_pool.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -46,21 +48,27 @@ class Login : public ::testing::TestWithParam<db::Engine> {
 
 TEST_P(Login, AuthenticateByUsernameOrEmailAndOneAnswerForEveryFailure) {
   const auto backends = default_backends();
-  std::string backend;
-  EXPECT_TRUE(authenticate(c(), backends, "ada", "analytical engine", client_, &backend));
-  EXPECT_EQ(backend, "gatehouse.auth.ModelBackend");
-  EXPECT_TRUE(authenticate(c(), backends, "ada@EXAMPLE.com", "analytical engine", client_, &backend));
-  EXPECT_EQ(backend, "gatehouse.auth.EmailBackend");
+  passwords::HashPool pool(passwords::default_hashers());
+  const BackendContext ctx{*db_, pool};
+  const auto auth = [&](const std::string& id, const std::string& pw) {
+    return authenticate_wait(ctx, backends, {id, pw}, client_);
+  };
+  auto a = auth("ada", "analytical engine");
+  ASSERT_TRUE(a.user);
+  EXPECT_EQ(a.backend, "django.contrib.auth.backends.ModelBackend") << "Django's path, so Django accepts the session";
+  a = auth("ada@EXAMPLE.com", "analytical engine");
+  ASSERT_TRUE(a.user);
+  EXPECT_EQ(a.backend, "gatehouse.auth.backends.EmailBackend");
 
   std::vector<std::map<std::string, std::string>> failures;
   signals::ScopedConnection r = user_login_failed.connect([&](const LoginFailedEvent& e) {
     failures.push_back(e.credentials);
     EXPECT_EQ(e.client->address, "203.0.113.7");
   });
-  EXPECT_FALSE(authenticate(c(), backends, "ada", "wrong", client_));
-  EXPECT_FALSE(authenticate(c(), backends, "nobody", "analytical engine", client_));
-  EXPECT_FALSE(authenticate(c(), backends, "\xff\xfe", "x", client_));
-  ASSERT_EQ(failures.size(), 3u);
+  EXPECT_FALSE(auth("ada", "wrong").user);
+  EXPECT_FALSE(auth("nobody", "analytical engine").user);
+  EXPECT_FALSE(auth("\xff\xfe", "x").user);
+  ASSERT_EQ(failures.size(), 3u) << "one user_login_failed per authenticate(), however many backends refused";
   for (const auto& f : failures) {
     EXPECT_EQ(f.at("password"), "********");
     for (const auto& [k, v] : f) EXPECT_EQ(v.find("analytical"), std::string::npos) << "a password escaped in " << k;
@@ -68,7 +76,29 @@ TEST_P(Login, AuthenticateByUsernameOrEmailAndOneAnswerForEveryFailure) {
   User ada = UserManager(c()).get_by_natural_key("ada");
   ada.is_active = false;
   models::Manager<User>(c()).save(ada);
-  EXPECT_FALSE(authenticate(c(), backends, "ada", "analytical engine", client_));  // inactive
+  EXPECT_FALSE(auth("ada", "analytical engine").user);  // inactive
+  EXPECT_FALSE(auth("ada", "analytical engine").error);
+}
+
+// A backend of the application's own plugs in as the built-in ones do.
+TEST_P(Login, AnApplicationsOwnBackendAuthenticatesOnThePool) {
+  struct Pin final : AuthBackend {
+    std::string name() const override { return "example.PinBackend"; }
+    void authenticate(const BackendContext& ctx, const Credentials& cr, BackendDone done) override {
+      std::optional<User> u;
+      if (cr.identifier == "pin:ada") {
+        auto c = ctx.db.acquire();
+        u = UserManager(*c).get_by_natural_key("ada");
+      }
+      check_candidate(ctx, std::move(u), cr.password, std::move(done));  // the same dummy work when there is no user
+    }
+  };
+  passwords::HashPool pool(passwords::default_hashers());
+  const Backends backends{std::make_shared<Pin>()};
+  auto a = authenticate_wait({*db_, pool}, backends, {"pin:ada", "analytical engine"}, client_);
+  ASSERT_TRUE(a.user);
+  EXPECT_EQ(a.backend, "example.PinBackend");
+  EXPECT_FALSE(authenticate_wait({*db_, pool}, backends, {"ada", "analytical engine"}, client_).user);
 }
 
 TEST_P(Login, LoginRotatesTheKeyAndUpdatesLastLogin) {
@@ -81,7 +111,7 @@ TEST_P(Login, LoginRotatesTheKeyAndUpdatesLastLogin) {
   const std::string fixated = s.key;
   std::vector<std::string> events;
   signals::ScopedConnection in = user_logged_in.connect([&](const LoginEvent& e) { events.push_back("in:" + e.user->username); });
-  login(c(), *store_, s, ada, "gatehouse.auth.ModelBackend", kSecret, client_);
+  login(*db_, *store_, s, ada, ModelBackend().name(), kSecret, client_);
   EXPECT_NE(s.key, fixated);
   EXPECT_FALSE(store_->load(fixated)) << "the pre-login key must die";
   EXPECT_EQ(s.data.at("cart"), "3 items");  // the same user's data survives rotation
@@ -98,8 +128,8 @@ TEST_P(Login, LoginRotatesTheKeyAndUpdatesLastLogin) {
 TEST_P(Login, PasswordChangeEndsOtherSessionsButNotThisOne) {
   User ada = UserManager(c()).get_by_natural_key("ada");
   auto laptop = fresh(), phone = fresh();
-  login(c(), *store_, laptop, ada, "gatehouse.auth.ModelBackend", kSecret, client_);
-  login(c(), *store_, phone, ada, "gatehouse.auth.ModelBackend", kSecret, client_);
+  login(*db_, *store_, laptop, ada, ModelBackend().name(), kSecret, client_);
+  login(*db_, *store_, phone, ada, ModelBackend().name(), kSecret, client_);
   ada.set_password("a new passphrase");
   models::Manager<User>(c()).save(ada, {.update_fields = {"password"}});
   update_session_auth_hash(laptop, ada, kSecret);
@@ -111,13 +141,13 @@ TEST_P(Login, PasswordChangeEndsOtherSessionsButNotThisOne) {
 TEST_P(Login, LogoutSendsTheSignalAndRemovesTheSession) {
   User ada = UserManager(c()).get_by_natural_key("ada");
   auto s = fresh();
-  login(c(), *store_, s, ada, "gatehouse.auth.ModelBackend", kSecret, client_);
+  login(*db_, *store_, s, ada, ModelBackend().name(), kSecret, client_);
   int outs = 0;
   signals::ScopedConnection r = user_logged_out.connect([&](const LoginEvent& e) {
     EXPECT_EQ(e.user->username, "ada");
     ++outs;
   });
-  logout(c(), *store_, s, ada, client_);
+  logout(*db_, *store_, s, ada, client_);
   EXPECT_EQ(outs, 1);
   EXPECT_FALSE(store_->load(s.key));
 }
@@ -141,7 +171,7 @@ TEST_P(Throttle, PerAccountAndPerAddress) {
   EXPECT_FALSE(t.retry_after("ada", "198.51.100.1"));
   for (int i = 0; i < 5; ++i) t.record_failure("user" + std::to_string(i), "198.51.100.2");
   EXPECT_TRUE(t.retry_after("someone-else", "198.51.100.2")) << "one address spraying many accounts";
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the window ends
+  tc.advance(std::chrono::seconds(1));  // the window ends
   EXPECT_FALSE(t.retry_after("someone-else", "198.51.100.2"));
   t.record_failure("x", "198.51.100.2");  // a new window starts at one failure
   EXPECT_FALSE(t.retry_after("x", "198.51.100.2"));

@@ -9,6 +9,11 @@ namespace {
 
 const std::string kSecret(50, 's');
 
+// The instant `seconds` after 2001-01-01T00:00:00Z (tokens count from there).
+core::TimePoint since_2001(std::int64_t seconds) {
+  return core::TimePoint(std::chrono::seconds(978307200 + seconds));
+}
+
 User user(std::int64_t id) {
   User u;
   u.id = id;
@@ -45,19 +50,33 @@ const Vector kDjango[] = {
 };
 
 TEST(ResetTokens, MatchDjangoAndAreAcceptedWithinTheTimeout) {
-  PasswordResetTokenGenerator g(kSecret);
+  core::ManualClock clock;
+  PasswordResetTokenGenerator g(kSecret, std::chrono::seconds(259200), clock);
   for (const auto& v : kDjango) {
     const User u = user(v.id);
     EXPECT_EQ(g.make_token_at(u, v.timestamp), v.token) << v.id << " " << v.timestamp;
     EXPECT_EQ(g.make_token_at(u, v.timestamp, true), v.legacy) << v.id << " " << v.timestamp;
     EXPECT_EQ(uid_to_base64(v.id), v.uidb64);
     EXPECT_EQ(uid_from_base64(v.uidb64), v.id);
-    g.now = [&] { return v.timestamp + 259200; };  // the last second of the three days
+    // To the end of the last second of the three days.
+    clock.set(since_2001(v.timestamp + 259201) - std::chrono::microseconds(1));
     EXPECT_TRUE(g.check_token(u, v.token));
     EXPECT_TRUE(g.check_token(u, v.legacy)) << "Django 3.2 still accepts its legacy SHA-1 tokens";
-    g.now = [&] { return v.timestamp + 259201; };
+    clock.advance(std::chrono::microseconds(1));
     EXPECT_FALSE(g.check_token(u, v.token)) << "expired";
   }
+}
+
+TEST(ResetTokens, AreStampedAndJudgedByTheInjectedClock) {
+  core::ManualClock clock(since_2001(757382400));
+  PasswordResetTokenGenerator g(kSecret, std::chrono::hours(1), clock);
+  const User u = user(7);
+  const std::string t = g.make_token(u);
+  EXPECT_EQ(t, "cixc00-3d1a4f30afb7058fb123e98566c83c7f") << "Django's token for that instant";
+  clock.advance(std::chrono::hours(1));
+  EXPECT_TRUE(g.check_token(u, t)) << "an hour old: the timeout's last second";
+  clock.advance(std::chrono::seconds(1));
+  EXPECT_FALSE(g.check_token(u, t)) << "expired";
 }
 
 TEST(ResetTokens, DieWhenThePasswordChangesOrTheUserLogsIn) {

@@ -36,6 +36,8 @@ def database_url(tmp):
 
 tmp = tempfile.mkdtemp()
 ENV = dict(os.environ, GATEHOUSE_DATABASE_URL=database_url(tmp), GATEHOUSE_PBKDF2_ITERATIONS="1000")
+if ENGINE == "postgresql":
+    ENV["GATEHOUSE_SECRET_KEY"] = secrets.token_urlsafe(40)  # check and serve need one with PostgreSQL
 
 
 def run(args, stdin=b"", env=None):
@@ -170,8 +172,11 @@ for command in (["migrate"], ["createsuperuser", "--noinput", "--username", "x"]
     expect(rc != 0 and one_line(err) and "s3cretpw" not in err, "unreachable database for %s: %r" % (command, err))
 rc, out, err = run(["migrate"], env=dict(ENV, GATEHOUSE_DATABASE_URL="mysql://nope"))
 expect(rc != 0 and one_line(err), "unsupported URL: %r" % err)
-rc, out, err = run(["check"], env=bad)
-expect(rc == 1 and "database" in err, "check with an unreachable database: %r" % err)
+rc, out, err = run(["check"], env=dict(bad, GATEHOUSE_SECRET_KEY="k" * 40))
+expect(rc == 1 and "database" in err and "s3cretpw" not in err, "check with an unreachable database: %r" % err)
+rc, out, err = run(["check"], env={k: v for k, v in bad.items() if k != "GATEHOUSE_SECRET_KEY"})
+expect(rc == 2 and one_line(err) and "GATEHOUSE_SECRET_KEY" in err,
+       "check with PostgreSQL and no secret key, as serve: %d %r" % (rc, err))
 
 # sendtestemail through a real SMTP server (tests/mail/smtp_sink.py)
 sink_dir = tempfile.mkdtemp()
@@ -202,6 +207,79 @@ for name, value in (("GATEHOUSE_WORKER_LEASE_SECONDS", "soon"), ("GATEHOUSE_RESE
                     ("GATEHOUSE_SESSION_STORE", "memcached"), ("GATEHOUSE_REDIS_URL", "http://cache:6379"),
                     ("GATEHOUSE_EMAIL_URL", "pigeon://coop")):
     rc, out, err = run(["serve"], env=dict(ENV, GATEHOUSE_SECRET_KEY="k" * 40, **{name: value}))
-    expect(rc != 0 and one_line(err) and name in err, "serve with %s=%s: %r" % (name, value, err))
+    expect(rc == 2 and one_line(err) and name in err, "serve with %s=%s: %d %r" % (name, value, rc, err))
+
+# an unknown variable or a bad value: serve and check refuse alike, in one line
+# naming it, exit 2; the other commands that read the configuration too
+for name, value in (("GATEHOUSE_HSTS_SECOND", "60"), ("GATEHOUSE_MFA_REQUIRED", "admins"),
+                    ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.1/8"), ("GATEHOUSE_MAX_CONNECTIONS", "0")):
+    for command in (["serve"], ["check"], ["migrate"], ["worker"]):
+        rc, out, err = run(command, env=dict(ENV, **{name: value}))
+        expect(rc == 2 and one_line(err) and name in err and "terminate" not in err,
+               "%s with %s=%s: %d %r" % (command[0], name, value, rc, err))
+rc, out, err = run(["check"], env=dict(ENV, GATEHOUSE_HSTS_SECOND="60"))
+expect("did you mean GATEHOUSE_HSTS_SECONDS" in err, "a near miss is named: %r" % err)
+rc, out, err = run(["password", "hash"], stdin=b"pw\n", env=dict(ENV, GATEHOUSE_NOPE="1"))
+expect(rc == 2 and one_line(err) and "GATEHOUSE_NOPE" in err, "password hash with an unknown key: %d %r" % (rc, err))
+
+# GATEHOUSE_CONFIG: the same keys from a TOML file; the environment wins
+conf_dir = tempfile.mkdtemp()
+
+
+def toml_file(name, text):
+    path = os.path.join(conf_dir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def toml_string(value):
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+no_db_env = {k: v for k, v in ENV.items() if k not in ("GATEHOUSE_DATABASE_URL", "GATEHOUSE_SECRET_KEY",
+                                                       "GATEHOUSE_PBKDF2_ITERATIONS")}
+good_conf = toml_file("good.toml", "# the migrated database\ndatabase_url = %s\nsecret_key = %s\npbkdf2_iterations = 1234\n"
+                      % (toml_string(ENV["GATEHOUSE_DATABASE_URL"]), toml_string("s" * 40)))
+rc, out, err = run(["check"], env=dict(no_db_env, GATEHOUSE_CONFIG=good_conf))
+expect(rc == 0 and "no issues" in out, "check with GATEHOUSE_CONFIG: %d %r %r" % (rc, out, err))
+rc, out, err = run(["password", "hash"], stdin=b"pw\n", env=dict(no_db_env, GATEHOUSE_CONFIG=good_conf))
+expect(rc == 0 and out.startswith("pbkdf2_sha256$1234$"), "password hash takes the file's iterations: %r %r" % (out, err))
+rc, out, err = run(["password", "hash"], stdin=b"pw\n",
+                   env=dict(no_db_env, GATEHOUSE_CONFIG=good_conf, GATEHOUSE_PBKDF2_ITERATIONS="1100"))
+expect(rc == 0 and out.startswith("pbkdf2_sha256$1100$"), "the environment wins: %r %r" % (out, err))
+fresh = toml_file("fresh.toml", "database_url = %s\nsecret_key = %s\n"
+                  % (toml_string(database_url(tempfile.mkdtemp())), toml_string("s" * 40)))
+rc, out, err = run(["check"], env=dict(no_db_env, GATEHOUSE_CONFIG=fresh))
+expect(rc == 1 and "not applied" in err, "check of the file's unmigrated database: %d %r" % (rc, err))
+rc, out, err = run(["check"], env=dict(ENV, GATEHOUSE_CONFIG=fresh))
+expect(rc == 0 and "no issues" in out, "GATEHOUSE_DATABASE_URL wins over the file: %d %r" % (rc, err))
+unknown_conf = toml_file("unknown.toml", "site_name = 'x'\nhsts_second = 60\n")
+for command in (["check"], ["serve"]):
+    rc, out, err = run(command, env=dict(ENV, GATEHOUSE_CONFIG=unknown_conf))
+    expect(rc == 2 and one_line(err) and unknown_conf + ":2: hsts_second: unknown setting" in err,
+           "%s with an unknown key in the file: %d %r" % (command[0], rc, err))
+bad_value_conf = toml_file("bad_value.toml", "email_verification = 'always'\n")
+rc, out, err = run(["check"], env=dict(ENV, GATEHOUSE_CONFIG=bad_value_conf))
+expect(rc == 2 and one_line(err) and "email_verification" in err, "a bad value in the file: %d %r" % (rc, err))
+broken_conf = toml_file("broken.toml", "site_name = 'unterminated\n")
+rc, out, err = run(["check"], env=dict(ENV, GATEHOUSE_CONFIG=broken_conf))
+expect(rc == 2 and one_line(err) and broken_conf + ":1" in err and "TOML" in err, "bad TOML: %d %r" % (rc, err))
+rc, out, err = run(["check"], env=dict(ENV, GATEHOUSE_CONFIG=os.path.join(conf_dir, "missing.toml")))
+expect(rc == 2 and one_line(err) and "GATEHOUSE_CONFIG" in err and "missing.toml" in err,
+       "a missing configuration file: %d %r" % (rc, err))
+
+# check wants exactly the migrations migrate applies: one it does not know is an issue
+if ENGINE == "sqlite":
+    import sqlite3
+    db = sqlite3.connect(ENV["GATEHOUSE_DATABASE_URL"][len("sqlite:"):])
+    db.execute("INSERT INTO gatehouse_migrations (app, name) VALUES ('future', '0001_later')")
+    db.commit()
+    rc, out, err = run(["check"])
+    expect(rc == 1 and "future.0001_later" in err, "check with an unknown applied migration: %d %r" % (rc, err))
+    db.execute("DELETE FROM gatehouse_migrations WHERE app = 'future'")
+    db.commit()
+    rc, out, err = run(["check"])
+    expect(rc == 0, "check once it is gone: %d %r" % (rc, err))
 
 checks.exit()

@@ -153,6 +153,10 @@ TEST_F(HttpTest, AsyncAnswersAndForgottenResponders) {
   EXPECT_EQ(status_of(a.response()), 500);
 }
 
+struct Trace {  // a typed value one middleware hands to the next
+  std::string name;
+};
+
 TEST_F(HttpTest, RequestSignalsAndMiddlewareOrder) {
   std::atomic<int> started{0}, finished{0};
   std::atomic<int> last_status{0};
@@ -162,7 +166,7 @@ TEST_F(HttpTest, RequestSignalsAndMiddlewareOrder) {
     ++finished;
   });
   middleware_.push_back([](RequestPtr req, Responder respond, const Handler& next) {
-    req->context["trace"] = "outer";
+    req->set(std::make_shared<Trace>(Trace{"outer"}));
     next(req, respond.then([](Response r) {
       r.set_header("X-Outer", "1");
       return r;
@@ -171,7 +175,7 @@ TEST_F(HttpTest, RequestSignalsAndMiddlewareOrder) {
   middleware_.push_back([](RequestPtr req, Responder respond, const Handler& next) {
     if (req->path == "/blocked") return respond(Response::error(403, "forbidden", "no"));
     next(req, respond.then([req](Response r) {
-      r.set_header("X-Inner", req->context["trace"]);
+      r.set_header("X-Inner", req->get<Trace>()->name);
       return r;
     }));
   });

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include "gatehouse/crypto/signing.h"
 #include "gatehouse/db/migrations.h"
 #include "test_cache.h"
@@ -41,28 +39,42 @@ class Store : public ::testing::TestWithParam<std::string> {
       tdb_ = std::make_unique<testing::TestDatabase>(p == "database_sqlite" ? db::Engine::sqlite : db::Engine::postgresql);
       db_ = std::make_unique<db::Database>(tdb_->url());
       db::migrate(*db_, migrations());
-      store_ = std::make_unique<DatabaseSessionStore>(*db_, kKey);
+      store_ = std::make_unique<DatabaseSessionStore>(*db_, kKey, clock_);
     } else {
       cache_ = std::make_unique<testing::TestCache>(p.ends_with("_redis") ? "redis" : "memory");
       if (p.starts_with("cache_"))
-        store_ = std::make_unique<CacheSessionStore>(cache_->cache(), kKey);
+        store_ = std::make_unique<CacheSessionStore>(cache_->cache(), kKey, cache_->clock());
       else
-        store_ = std::make_unique<SignedCookieSessionStore>(cache_->cache(), kKey);
+        store_ = std::make_unique<SignedCookieSessionStore>(cache_->cache(), kKey, cache_->clock());
     }
   }
   bool database() const { return GetParam().starts_with("database_"); }
   bool is_cookie() const { return GetParam().starts_with("cookie_"); }
+  // Whether time is real (Redis expires the entries itself) rather than a manual clock.
+  bool real_time() const { return cache_ && cache_->real_time(); }
+  // The store's time: the fixture's manual clock, or the cache's.
+  const core::Clock& clock() const { return cache_ ? cache_->clock() : clock_; }
+  // Moves the store's time on (on Redis, a real wait).
+  void pass(std::chrono::microseconds d) {
+    if (cache_) {
+      cache_->advance(d);
+    } else {
+      clock_.advance(d);
+    }
+  }
   SessionRecord record(std::optional<std::int64_t> user, std::chrono::seconds ttl = std::chrono::hours(1)) {
     SessionRecord r;
     r.key = SessionStore::new_key();
     r.data = {{"k", "v"}, {"ünï", "cödé \"quoted\""}};
-    r.created = r.last_seen = models::Timestamp::now();
+    r.created = r.last_seen = models::Timestamp::now(clock());
     r.expire = models::Timestamp{r.created.time + ttl};
     r.user_id = user;
     r.address = "127.0.0.1";
     r.user_agent = "test";
     return r;
   }
+  // The database stores' clock, at a whole second (declared before the stores).
+  core::ManualClock clock_{std::chrono::floor<std::chrono::seconds>(core::system_clock().now())};
   std::unique_ptr<testing::TestDatabase> tdb_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<testing::TestCache> cache_;
@@ -106,8 +118,18 @@ TEST_P(Store, SaveLoadRemoveAndExpire) {
   const SessionRecord brief = record(7, std::chrono::seconds(1));
   const std::string brief_cookie = store_->save(brief);
   EXPECT_TRUE(store_->load(brief_cookie));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
-  EXPECT_FALSE(store_->load(brief_cookie));
+  if (!real_time()) {  // on a manual clock the session lives to the microsecond it expires
+    pass(std::chrono::seconds(1) - std::chrono::microseconds(1));
+    EXPECT_TRUE(store_->load(brief_cookie)) << "alive until its expiry";
+    pass(std::chrono::microseconds(1));
+  } else {
+    pass(std::chrono::seconds(1));
+  }
+  EXPECT_FALSE(store_->load(brief_cookie)) << "expired";
+  EXPECT_TRUE(store_->for_user(7).empty());
+  if (database()) {
+    EXPECT_EQ(store_->clear_expired(), 1u);
+  }
 }
 
 TEST_P(Store, ListAndEndAUsersSessions) {

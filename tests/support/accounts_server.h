@@ -43,7 +43,10 @@ inline std::string isolated_redis_url() {
 
 class RunningAccountsServer {
  public:
-  explicit RunningAccountsServer(const Deployment& d, const std::function<void(app::AccountsServer&)>& before_run = {})
+  // `parts` replaces what the configuration names (fault injection, a clock,
+  // backends); `configure` may change the configuration before the server starts.
+  explicit RunningAccountsServer(const Deployment& d, const std::function<void(app::AccountsServer&)>& before_run = {},
+                                 app::ServerParts parts = {}, const std::function<void(app::Config&)>& configure = {})
       : tdb_(d.engine) {
     app::Config c;
     c.database_url = tdb_.url();
@@ -52,7 +55,8 @@ class RunningAccountsServer {
     if (d.redis) c.redis_url = isolated_redis_url();
     c.session_store = d.session_store;
     c.email_url = "memory:";  // mail::memory_outbox(); the worker runs inside the server
-    server_ = std::make_unique<app::AccountsServer>(c);
+    if (configure) configure(c);
+    server_ = std::make_unique<app::AccountsServer>(c, std::move(parts));
     if (before_run) before_run(*server_);
     thread_ = std::thread([this] { server_->run(); });
   }

@@ -35,13 +35,19 @@ class Tasks : public ::testing::TestWithParam<db::Engine> {
     throw std::runtime_error("no job " + std::to_string(id));
   }
   std::int64_t add(std::string_view name, std::string_view payload = "{}", EnqueueOptions o = {}) {
-    return enqueue(*db_->acquire(), name, payload, o);
+    return enqueue(*db_->acquire(), name, payload, o, clock_);
+  }
+  // The manual clock's time as the table keeps it.
+  std::int64_t now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
   }
   // Runs the worker until nothing is due.
   static void drain(Worker& w) {
     while (w.run_once() > 0) {
     }
   }
+  // Every job and worker here reads this clock; it starts at a whole second.
+  core::ManualClock clock_{std::chrono::floor<std::chrono::seconds>(core::system_clock().now())};
   std::unique_ptr<testing::TestDatabase> tdb_;
   std::unique_ptr<db::Database> db_;
 };
@@ -71,15 +77,23 @@ TEST_P(Tasks, AWorkerRunsEachJobOnceInOrder) {
   Registry r;
   std::vector<std::string> seen;
   r.add("echo", [&](const Job& j) { seen.push_back(j.payload); });
+  r.add("later", [&](const Job&) { seen.push_back("later"); });
   for (int i = 0; i < 20; ++i) add("echo", std::to_string(i));
   add("later", "{}", {.delay = 1h});
-  Worker w(*db_, r, {.batch = 3});
+  Worker w(*db_, r, {.batch = 3}, clock_);
   drain(w);
   ASSERT_EQ(seen.size(), 20u);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], std::to_string(i));
   const Counts n = counts(*db_);
   EXPECT_EQ(n.done, 20);
   EXPECT_EQ(n.pending, 1) << "a delayed job waits";
+  clock_.advance(1h - 1ms);
+  drain(w);
+  EXPECT_EQ(counts(*db_).pending, 1) << "not due a millisecond early";
+  clock_.advance(1ms);
+  drain(w);
+  EXPECT_EQ(counts(*db_).done, 21);
+  EXPECT_EQ(seen.back(), "later");
 }
 
 TEST_P(Tasks, FailuresRetryWithBackoffThenGoToTheDeadLetters) {
@@ -91,25 +105,35 @@ TEST_P(Tasks, FailuresRetryWithBackoffThenGoToTheDeadLetters) {
     if (!healthy) throw std::runtime_error("smtp: connection refused");
   }, {.base = 30ms, .max = 100ms});
   const auto id = add("flaky", "{}", {.max_attempts = 3});
-  Worker w(*db_, r);
+  Worker w(*db_, r, {}, clock_);
   EXPECT_EQ(w.run_once(), 1u);
   Job j = get(id);
   EXPECT_EQ(j.state, State::pending);
   EXPECT_EQ(j.attempts, 1);
   EXPECT_EQ(j.last_error, "smtp: connection refused");
+  const std::int64_t first_wait = j.run_after_ms - now_ms();
+  EXPECT_GE(first_wait, 15) << "the base, with jitter down to half";
+  EXPECT_LE(first_wait, 30);
+  clock_.advance(std::chrono::milliseconds(first_wait - 1));
   EXPECT_EQ(w.run_once(), 0u) << "not due again before the backoff";
-  for (int i = 0; i < 100 && get(id).state != State::dead; ++i) {
-    std::this_thread::sleep_for(20ms);
-    w.run_once();
-  }
+  clock_.advance(1ms);
+  EXPECT_EQ(w.run_once(), 1u) << "due when the backoff ends";
+  j = get(id);
+  EXPECT_EQ(j.state, State::pending);
+  EXPECT_EQ(j.attempts, 2);
+  const std::int64_t second_wait = j.run_after_ms - now_ms();
+  EXPECT_GE(second_wait, 30) << "doubled";
+  EXPECT_LE(second_wait, 60);
+  clock_.advance(std::chrono::milliseconds(second_wait));
+  EXPECT_EQ(w.run_once(), 1u);
   j = get(id);
   EXPECT_EQ(j.state, State::dead);
   EXPECT_EQ(j.attempts, 3);
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(list(*db_, State::dead).size(), 1u);
 
-  EXPECT_TRUE(retry_dead(*db_, id));
-  EXPECT_FALSE(retry_dead(*db_, id)) << "only a dead job can be sent back";
+  EXPECT_TRUE(retry_dead(*db_, id, clock_));
+  EXPECT_FALSE(retry_dead(*db_, id, clock_)) << "only a dead job can be sent back";
   healthy = true;
   drain(w);
   EXPECT_EQ(get(id).state, State::done);
@@ -119,7 +143,7 @@ TEST_P(Tasks, FailuresRetryWithBackoffThenGoToTheDeadLetters) {
 TEST_P(Tasks, AJobWithoutAHandlerEndsInTheDeadLetters) {
   Registry r;
   const auto id = add("nobody.handles.this", "{}", {.max_attempts = 1});
-  Worker w(*db_, r);
+  Worker w(*db_, r, {}, clock_);
   drain(w);
   EXPECT_EQ(get(id).state, State::dead);
   EXPECT_NE(get(id).last_error.find("no handler"), std::string::npos);
@@ -131,19 +155,71 @@ TEST_P(Tasks, AnExpiredLeaseIsClaimedAgainAndALiveOneIsNot) {
   r.add("job", [&](const Job& j) { keys.push_back(j.idempotency_key); });
   const auto stale = add("job", "{}", {.idempotency_key = "stale"});
   const auto live = add("job", "{}", {.idempotency_key = "live"});
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now = now_ms();
   // As a worker that died holding the first, and one still working on the second.
   db_->acquire()->execute("UPDATE gatehouse_task SET state = 'running', attempts = 1, locked_by = 'gone', "
                           "locked_until = ? WHERE id = ?", {now - 1000, stale});
   db_->acquire()->execute("UPDATE gatehouse_task SET state = 'running', attempts = 1, locked_by = 'busy', "
                           "locked_until = ? WHERE id = ?", {now + 60000, live});
-  Worker w(*db_, r);
+  Worker w(*db_, r, {}, clock_);
   drain(w);
   EXPECT_EQ(keys, std::vector<std::string>{"stale"});
   EXPECT_EQ(get(stale).state, State::done);
   EXPECT_EQ(get(stale).attempts, 2);
   EXPECT_EQ(get(live).state, State::running);
+  clock_.advance(60s - 1ms);
+  drain(w);
+  EXPECT_EQ(get(live).state, State::running) << "the lease has a millisecond left";
+  clock_.advance(1ms);
+  drain(w);
+  EXPECT_EQ(keys, (std::vector<std::string>{"stale", "live"}));
+  EXPECT_EQ(get(live).state, State::done);
+  EXPECT_EQ(get(live).attempts, 2);
+}
+
+TEST_P(Tasks, ALeaseThatEndsIsTakenOverAndTheLateWorkerChangesNothing) {
+  Registry r;
+  Worker* second = nullptr;
+  std::vector<int> attempts;
+  r.add("slow", [&](const Job& j) {
+    attempts.push_back(j.attempts);
+    if (attempts.size() > 1) return;  // the second worker's run succeeds
+    // The first worker is still running it, and holds the lease.
+    EXPECT_EQ(second->run_once(), 0u) << "a live lease is not taken";
+    clock_.advance(30s - 1ms);
+    EXPECT_EQ(second->run_once(), 0u) << "a millisecond left";
+    clock_.advance(1ms);
+    EXPECT_EQ(second->run_once(), 1u) << "the lease ended";
+    throw std::runtime_error("the first worker fails, too late");
+  });
+  const auto id = add("slow");
+  Worker first(*db_, r, {.lease = 30s, .worker_id = "first"}, clock_);
+  Worker other(*db_, r, {.lease = 30s, .worker_id = "second"}, clock_);
+  second = &other;
+  EXPECT_EQ(first.run_once(), 1u);
+  EXPECT_EQ(attempts, (std::vector<int>{1, 2}));
+  const Job j = get(id);
+  EXPECT_EQ(j.state, State::done) << "the failure of a worker that lost its lease is not recorded";
+  EXPECT_EQ(j.attempts, 2);
+  EXPECT_EQ(j.last_error, "");
+}
+
+TEST_P(Tasks, DoneJobsArePurgedAfterKeepDone) {
+  Registry r;
+  r.add("x", [](const Job&) {});
+  add("x");
+  Worker w(*db_, r, {.keep_done = 1h}, clock_);
+  drain(w);
+  EXPECT_EQ(counts(*db_).done, 1);
+  clock_.advance(1h);
+  drain(w);
+  EXPECT_EQ(counts(*db_).done, 1) << "kept for the whole of keep_done";
+  clock_.advance(1ms);
+  drain(w);
+  EXPECT_EQ(counts(*db_).done, 1) << "the purge runs at most once a minute";
+  clock_.advance(1min);
+  drain(w);
+  EXPECT_EQ(counts(*db_).done, 0);
 }
 
 TEST_P(Tasks, AJobThatKillsEveryWorkerIsDeadLettered) {
@@ -153,7 +229,7 @@ TEST_P(Tasks, AJobThatKillsEveryWorkerIsDeadLettered) {
   const auto id = add("poison", "{}", {.max_attempts = 2});
   db_->acquire()->execute("UPDATE gatehouse_task SET state = 'running', attempts = 2, locked_by = 'gone', "
                           "locked_until = 0 WHERE id = ?", {id});
-  Worker w(*db_, r);
+  Worker w(*db_, r, {}, clock_);
   drain(w);
   EXPECT_FALSE(ran);
   EXPECT_EQ(get(id).state, State::dead);
@@ -172,7 +248,8 @@ TEST_P(Tasks, ConcurrentWorkersNeverRunAJobTwice) {
   for (int i = 0; i < kJobs; ++i) add("count");
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < 3; ++i) {
-    workers.push_back(std::make_unique<Worker>(*db_, r, WorkerOptions{.threads = 2, .poll_interval = 10ms, .batch = 4}));
+    workers.push_back(
+        std::make_unique<Worker>(*db_, r, WorkerOptions{.threads = 2, .poll_interval = 10ms, .batch = 4}, clock_));
     workers.back()->start();
   }
   for (int i = 0; i < 1000 && counts(*db_).done < kJobs; ++i) std::this_thread::sleep_for(10ms);
@@ -193,7 +270,7 @@ TEST_P(Tasks, DurableReceiversEnqueueInTheSendersTransaction) {
         if (!e.created) return std::nullopt;
         return DurableJob{u.username, "test.welcome:" + std::to_string(u.id)};
       },
-      [&](const Job& j) { delivered.push_back(j.payload); });
+      [&](const Job& j) { delivered.push_back(j.payload); }, {}, 8, clock_);
   {
     auto c = db_->acquire();
     db::Transaction tx(*c);
@@ -210,7 +287,7 @@ TEST_P(Tasks, DurableReceiversEnqueueInTheSendersTransaction) {
     models::Manager<auth::User>(*c).save(ada);  // an update: no job
   }
   EXPECT_EQ(counts(*db_).pending, 1);
-  Worker w(*db_, r);
+  Worker w(*db_, r, {}, clock_);
   drain(w);
   EXPECT_EQ(delivered, std::vector<std::string>{"ada"});
   conn.disconnect();

@@ -3,6 +3,7 @@
 // 26.6 bits; at least 6), stored only as an HMAC under the secret key, valid
 // for 10 minutes, single use, dead after 5 wrong tries, and replaced when a
 // new one is issued. They live in a cache: the database's, or Redis with TTLs.
+// The lifetime is the entries' time to live, so it runs on the cache's clock.
 #pragma once
 
 #include <chrono>

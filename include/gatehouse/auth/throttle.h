@@ -4,6 +4,8 @@
 // logins are refused (429 with Retry-After) until the window ends; a
 // successful login resets the account's count. The window is fixed: it starts
 // at the first failure, so a steady trickle of failures cannot extend it.
+// The window is the counters' time to live: it runs on the cache's clock
+// (make_memory_cache / make_database_cache take one; Redis keeps its own).
 #pragma once
 
 #include <chrono>

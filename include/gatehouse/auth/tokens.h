@@ -9,31 +9,34 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "gatehouse/auth/user.h"
+#include "gatehouse/core/clock.h"
 
 namespace gatehouse::auth {
 
 class PasswordResetTokenGenerator {
  public:
+  // Tokens are stamped and judged by `clock`, which must outlive the generator.
   explicit PasswordResetTokenGenerator(std::string secret_key,
-                                       std::chrono::seconds timeout = std::chrono::seconds(259200));
+                                       std::chrono::seconds timeout = std::chrono::seconds(259200),
+                                       const core::Clock& clock = core::system_clock());
   std::string make_token(const User& user) const;
   // Constant-time; false for anything malformed, expired, or made for another state of the user.
   bool check_token(const User& user, std::string_view token) const;
 
   std::string make_token_at(const User& user, std::int64_t timestamp, bool legacy_sha1 = false) const;
-  // The clock, in seconds since 2001-01-01 UTC (replaceable in tests).
-  std::function<std::int64_t()> now = [] { return seconds_since_2001(std::chrono::system_clock::now()); };
+  // The clock's time, in whole seconds since 2001-01-01 UTC.
+  std::int64_t now() const { return seconds_since_2001(clock_->now()); }
   static std::int64_t seconds_since_2001(std::chrono::system_clock::time_point t);
 
  private:
   std::string secret_;
   std::chrono::seconds timeout_;
+  const core::Clock* clock_;  // a pointer, so a generator stays assignable
 };
 
 // The uidb64 of reset URLs: base64url of the decimal id, no padding (Django's

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gatehouse/core/clock.h"
+
 namespace gatehouse::db {
 class Database;
 struct Migration;
@@ -65,10 +67,14 @@ class Cache {
   virtual std::size_t clear_expired() = 0;
 };
 
-std::unique_ptr<Cache> make_memory_cache();
+// The in-process and database caches read the time from `clock` for every
+// expiry decision (the expiry stored, and the comparison at read); `clock`
+// must outlive the cache. Redis expires keys itself, on Redis's own time.
+std::unique_ptr<Cache> make_memory_cache(const core::Clock& clock = core::system_clock());
 
 // The gatehouse_cache and gatehouse_cache_set tables (see migrations()).
-std::unique_ptr<Cache> make_database_cache(db::Database& db);
+// Every server sharing the tables should read the same (wall) time.
+std::unique_ptr<Cache> make_database_cache(db::Database& db, const core::Clock& clock = core::system_clock());
 std::vector<db::Migration> migrations();
 
 struct RedisOptions {

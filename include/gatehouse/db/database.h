@@ -2,7 +2,9 @@
 //
 //   sqlite:gatehouse.sqlite3        a file, relative to the working directory
 //   sqlite:///var/lib/gh/db.sqlite3 an absolute path
-//   sqlite::memory:                 a private in-memory database (tests)
+//   sqlite::memory:                 a private in-memory database, shared by the
+//                                   pool's connections (SQLite's memdb VFS:
+//                                   real locks and the busy timeout, no WAL)
 //   postgresql://user:pass@host:port/db?options   (postgres:// too)
 //
 // SQLite connections run in WAL mode with foreign keys on and a busy timeout;
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +34,9 @@ struct DatabaseOptions {
   std::size_t max_connections = 8;
   std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free connection
   std::chrono::milliseconds busy_timeout{5000};      // SQLite: waiting for a lock
+  // Wraps every new connection before the pool lends it: a fault-injecting
+  // or tracing Connection that forwards to the real one. Empty: none.
+  std::function<std::unique_ptr<Connection>(std::unique_ptr<Connection>)> decorate{};
 };
 
 class Database;
@@ -75,6 +81,7 @@ class Database {
  private:
   friend class PooledConnection;
   friend class ReadScope;
+  std::unique_ptr<Connection> open_one();  // a new connection, decorated
   std::unique_ptr<Connection> connect();
   void give_back(std::unique_ptr<Connection> conn) noexcept;
 
@@ -109,7 +116,9 @@ class ReadScope {
   std::optional<PooledConnection> conn_;
 };
 
-// GATEHOUSE_DATABASE_URL, or "sqlite:gatehouse.sqlite3" when unset.
+// GATEHOUSE_DATABASE_URL, or "sqlite:gatehouse.sqlite3" when unset: for
+// library users. The accounts service and the gatehouse command read
+// app::Config::database_url instead (the environment or GATEHOUSE_CONFIG's file).
 std::string database_url_from_environment();
 
 }  // namespace gatehouse::db

@@ -25,15 +25,41 @@ struct Request {
   std::string client_address;  // peer IP
   std::map<std::string, std::string> params;  // path parameters from the route
   std::string route;           // the matched route pattern ("" when none matched)
-  std::map<std::string, std::string> context;  // for middleware to pass values on
   std::chrono::steady_clock::time_point received{};  // when the request was read
-  std::shared_ptr<void> app_state;  // the application's per-request state (the session)
+
+  // Values middleware hangs on the request for what runs after it, one per
+  // type (web::Session, the request's user, the CSRF state), as Django hangs
+  // request.session and request.user on its request. get<T>() is nullptr
+  // when nothing set one.
+  template <class T>
+  T* get() const noexcept {
+    for (const auto& [tag, value] : extensions_)
+      if (tag == &type_tag<T>) return static_cast<T*>(value.get());
+    return nullptr;
+  }
+  template <class T>
+  T& set(std::shared_ptr<T> value) {
+    T& ref = *value;
+    for (auto& [tag, v] : extensions_) {
+      if (tag == &type_tag<T>) {
+        v = std::move(value);
+        return ref;
+      }
+    }
+    extensions_.emplace_back(&type_tag<T>, std::move(value));
+    return ref;
+  }
 
   std::optional<std::string_view> header(std::string_view name) const;
   // A cookie from the Cookie header.
   std::optional<std::string> cookie(std::string_view name) const;
   // A query parameter, percent-decoded.
   std::optional<std::string> query_param(std::string_view name) const;
+
+ private:
+  template <class T>
+  static constexpr char type_tag = 0;  // one address per type: the key of its extension
+  std::vector<std::pair<const void*, std::shared_ptr<void>>> extensions_;
 };
 using RequestPtr = std::shared_ptr<Request>;
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gatehouse/core/clock.h"
 #include "gatehouse/db/connection.h"
 #include "gatehouse/db/value.h"
 
@@ -21,7 +22,10 @@ namespace gatehouse::models {
 // A point in time, microsecond precision, UTC (Django's DateTimeField with USE_TZ).
 struct Timestamp {
   std::chrono::sys_time<std::chrono::microseconds> time{};
+  // The current time by the system clock.
   static Timestamp now();
+  // The current time by `clock`.
+  static Timestamp now(const core::Clock& clock);
   friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
 };
 

@@ -60,8 +60,10 @@ class HashPool {
   // make_password with the preferred hasher on the pool. Throws PoolFull.
   std::future<std::string> make_password(std::string password);
 
-  // Callback forms: `done` runs on a pool thread with the result, or with an
-  // exception (the result then unset). Throw PoolFull as the others do.
+  // Callback forms: `done` runs once, on a pool thread, with the result or
+  // with an exception (the result then unset). What `done` itself throws is
+  // logged and dropped: it never ends a pool thread nor calls `done` again.
+  // Throw PoolFull as the others do.
   using CheckDone = std::function<void(const CheckResult*, std::exception_ptr)>;
   using MadeDone = std::function<void(const std::string*, std::exception_ptr)>;
   void check(std::string password, std::string encoded, CheckDone done);

@@ -81,9 +81,18 @@ class HasherRegistry {
 };
 
 // The process-wide registry: HasherRegistry::defaults() with the iteration
-// count from GATEHOUSE_PBKDF2_ITERATIONS (default 1,500,000), built on first
-// use. Throws std::invalid_argument if that variable is not a valid count.
+// count given to set_default_pbkdf2_iterations(), else the one from
+// GATEHOUSE_PBKDF2_ITERATIONS (default 1,500,000), built on first use. Throws
+// std::invalid_argument if that variable is needed and not a valid count.
 const HasherRegistry& default_hashers();
+// Sets the iteration count default_hashers() is built with, in place of
+// GATEHOUSE_PBKDF2_ITERATIONS: the accounts service passes its
+// app::Config::pbkdf2_iterations (environment or configuration file). Call it
+// before the first default_hashers(); once the registry is built, the same
+// count is a no-op and another throws std::logic_error (the registry is shared
+// and immutable). Throws std::invalid_argument for a count outside 1 to
+// HasherLimits::max_pbkdf2_iterations. Thread-safe.
+void set_default_pbkdf2_iterations(std::uint64_t iterations);
 // Parses GATEHOUSE_PBKDF2_ITERATIONS; throws std::invalid_argument with a
 // message naming the variable when it is set but not a count from 1 to the limit.
 std::uint64_t pbkdf2_iterations_from_environment();

@@ -13,6 +13,11 @@
 //                            was ended is refused even though its signature holds).
 // The cookie value is what save() returns: the key itself for the first two.
 //
+// Expiry is judged by the store's clock (by default the system clock), which
+// must outlive the store. The cache behind a cache or signed-cookie store
+// should read the same clock (or be Redis, which expires keys itself). The
+// stores never set created or last_seen: the caller does (auth::login).
+//
 // Thread safety: stores may be used from any thread.
 #pragma once
 
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "gatehouse/cache/cache.h"
+#include "gatehouse/core/clock.h"
 #include "gatehouse/db/database.h"
 #include "gatehouse/db/migrations.h"
 #include "gatehouse/models/field.h"
@@ -64,7 +70,7 @@ class SessionStore {
 
 class DatabaseSessionStore final : public SessionStore {
  public:
-  DatabaseSessionStore(db::Database& db, std::string secret_key);
+  DatabaseSessionStore(db::Database& db, std::string secret_key, const core::Clock& clock = core::system_clock());
   std::optional<SessionRecord> load(const std::string& cookie) override;
   std::string save(const SessionRecord& record) override;
   bool remove(const std::string& key) override;
@@ -75,11 +81,13 @@ class DatabaseSessionStore final : public SessionStore {
  private:
   db::Database& db_;
   std::string secret_key_;
+  const core::Clock& clock_;
 };
 
 class CacheSessionStore final : public SessionStore {
  public:
-  CacheSessionStore(cache::Cache& cache, std::string secret_key) : CacheSessionStore(cache, std::move(secret_key), false) {}
+  CacheSessionStore(cache::Cache& cache, std::string secret_key, const core::Clock& clock = core::system_clock())
+      : CacheSessionStore(cache, std::move(secret_key), false, clock) {}
   std::optional<SessionRecord> load(const std::string& cookie) override;
   std::string save(const SessionRecord& record) override;
   bool remove(const std::string& key) override;
@@ -90,16 +98,19 @@ class CacheSessionStore final : public SessionStore {
  private:
   friend class SignedCookieSessionStore;
   // data_in_cookie: the data travels in the cookie, the cache keeps the rest.
-  CacheSessionStore(cache::Cache& cache, std::string secret_key, bool data_in_cookie);
+  CacheSessionStore(cache::Cache& cache, std::string secret_key, bool data_in_cookie, const core::Clock& clock);
   std::optional<SessionRecord> load_key(const std::string& key, const std::string* cookie_data);
   cache::Cache& cache_;
   std::string secret_key_;
   bool data_in_cookie_;
+  const core::Clock& clock_;
 };
 
 class SignedCookieSessionStore final : public SessionStore {
  public:
-  SignedCookieSessionStore(cache::Cache& registry, std::string secret_key) : impl_(registry, std::move(secret_key), true) {}
+  SignedCookieSessionStore(cache::Cache& registry, std::string secret_key,
+                           const core::Clock& clock = core::system_clock())
+      : impl_(registry, std::move(secret_key), true, clock) {}
   std::optional<SessionRecord> load(const std::string& cookie) override { return impl_.load(cookie); }
   std::string save(const SessionRecord& record) override { return impl_.save(record); }
   bool remove(const std::string& key) override { return impl_.remove(key); }

@@ -32,21 +32,22 @@ struct DurableJob {
 };
 
 // Registers `handler` as `job_name` and connects a post_save receiver for M
-// that enqueues a job whenever `job_of` returns one. The returned connection
-// disconnects on destruction.
+// that enqueues a job whenever `job_of` returns one (due at clock.now();
+// `clock` must outlive the connection). The returned connection disconnects
+// on destruction.
 template <class M>
 signals::ScopedConnection connect_durable_post_save(
     Registry& registry, const std::string& job_name,
     std::function<std::optional<DurableJob>(const M&, const models::SaveEvent&)> job_of, Handler handler,
-    RetryPolicy retry = {}, int max_attempts = 8) {
+    RetryPolicy retry = {}, int max_attempts = 8, const core::Clock& clock = core::system_clock()) {
   registry.add(job_name, std::move(handler), retry);
   return signals::ScopedConnection(models::post_save.connect(
-      [job_name, job_of = std::move(job_of), max_attempts](const models::SaveEvent& e) {
+      [job_name, job_of = std::move(job_of), max_attempts, source = &clock](const models::SaveEvent& e) {
         if (e.raw || e.connection == nullptr) return;
         auto job = job_of(e.as<M>(), e);
         if (!job) return;
         enqueue(*e.connection, job_name, job->payload,
-                {.idempotency_key = std::move(job->idempotency_key), .max_attempts = max_attempts});
+                {.idempotency_key = std::move(job->idempotency_key), .max_attempts = max_attempts}, *source);
       },
       {.sender = signals::Sender::of<M>()}));
 }

@@ -20,6 +20,11 @@
 //   { db::Transaction tx(*conn); create_user(...); tasks::enqueue(*conn, "mail.welcome", payload); tx.commit(); }
 //   tasks::Worker worker(db, registry);  worker.start();   // or: gatehouse worker
 //
+// Time: run_after, leases, backoff, finish times and the purge of done jobs
+// are read from the Clock given to enqueue(), Worker and retry_dead() (the
+// system clock by default; every process sharing the table should read the
+// same wall time). The worker's idle wait (poll_interval) is real time.
+//
 // Thread safety: Registry is read-only once workers start; Worker's methods
 // may be called from any thread.
 #pragma once
@@ -34,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gatehouse/core/clock.h"
 #include "gatehouse/db/database.h"
 #include "gatehouse/db/migrations.h"
 
@@ -61,9 +67,11 @@ struct EnqueueOptions {
   int max_attempts = 8;
 };
 
-// Writes the job on `conn` (inside the caller's transaction, if any); returns
-// its id, or 0 when a job with the same idempotency key already exists.
-std::int64_t enqueue(db::Connection& conn, std::string_view name, std::string_view payload, EnqueueOptions options = {});
+// Writes the job on `conn` (inside the caller's transaction, if any), due at
+// clock.now() + delay; returns its id, or 0 when a job with the same
+// idempotency key already exists.
+std::int64_t enqueue(db::Connection& conn, std::string_view name, std::string_view payload, EnqueueOptions options = {},
+                     const core::Clock& clock = core::system_clock());
 
 // The gatehouse_task table.
 std::vector<db::Migration> migrations();
@@ -104,7 +112,9 @@ struct WorkerOptions {
 
 class Worker {
  public:
-  Worker(db::Database& db, const Registry& registry, WorkerOptions options = {});
+  // `clock` decides what is due, lease ends and retry times; it must outlive the worker.
+  Worker(db::Database& db, const Registry& registry, WorkerOptions options = {},
+         const core::Clock& clock = core::system_clock());
   ~Worker();  // stops
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -128,7 +138,8 @@ struct Counts {
 };
 Counts counts(db::Database& db);
 std::vector<Job> list(db::Database& db, State state, std::size_t limit = 100);
-// A dead job goes back to pending with its attempts reset; whether it was dead.
-bool retry_dead(db::Database& db, std::int64_t id);
+// A dead job goes back to pending (due at clock.now()) with its attempts
+// reset; whether it was dead.
+bool retry_dead(db::Database& db, std::int64_t id, const core::Clock& clock = core::system_clock());
 
 }  // namespace gatehouse::tasks

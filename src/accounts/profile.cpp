@@ -1,9 +1,9 @@
-#include "gatehouse/app/profile.h"
+#include "gatehouse/accounts/profile.h"
 
 #include "gatehouse/models/manager.h"
 #include "gatehouse/models/schema.h"
 
-namespace gatehouse::app {
+namespace gatehouse::accounts {
 
 const models::ModelInfo<Profile>& Profile::meta() {
   static const models::ModelInfo<Profile> info =
@@ -40,4 +40,4 @@ Profile profile_for(db::Connection& conn, const auth::User& user) {
   return models::Manager<Profile>(conn).get({models::eq("user_id", user.id)});
 }
 
-}  // namespace gatehouse::app
+}  // namespace gatehouse::accounts

@@ -1,9 +1,10 @@
 // Access control for route handlers: the counterparts of Django's
 // login_required, permission_required, user_passes_test and
-// staff_member_required.
+// staff_member_required, over the request's user (web/authentication.h).
 //
+//   web::Access access(db);
 //   router.get("/api/reports", access.permission_required("reports.view_report", handler));
-//   router.get("/reports/", access.login_required(page_handler, Audience::page));
+//   router.get("/reports/", access.login_required(page_handler, web::Audience::page));
 //
 // An anonymous request gets 401 on an API route and, on a page, a redirect to
 // /accounts/login/?next=<where it was going>; a logged-in user who fails the
@@ -11,23 +12,20 @@
 #pragma once
 
 #include <functional>
-#include <memory>
-#include <optional>
 #include <string>
 
 #include "gatehouse/auth/user.h"
-#include "gatehouse/db/connection.h"
+#include "gatehouse/db/database.h"
 #include "gatehouse/http/handler.h"
 
-namespace gatehouse::app {
-
-struct ApiContext;
+namespace gatehouse::web {
 
 enum class Audience { api, page };
 
 class Access {
  public:
-  explicit Access(std::shared_ptr<ApiContext> ctx) : ctx_(std::move(ctx)) {}
+  // `db` (for permission checks) must outlive the handlers made here.
+  explicit Access(db::Database& db) : db_(&db) {}
 
   http::Handler login_required(http::Handler handler, Audience audience = Audience::api) const;
   http::Handler permission_required(std::string permission, http::Handler handler,
@@ -36,11 +34,14 @@ class Access {
   http::Handler user_passes_test(std::function<bool(db::Connection&, const auth::User&)> test, http::Handler handler,
                                  Audience audience = Audience::api) const;
 
-  // The request's logged-in user (nullopt when anonymous).
-  std::optional<auth::User> user(const http::Request& request) const;
+  // The request's logged-in user (nullptr when anonymous): web::user().
+  const auth::User* user(const http::Request& request) const;
 
  private:
-  std::shared_ptr<ApiContext> ctx_;
+  db::Database* db_;
 };
 
-}  // namespace gatehouse::app
+// The answer to an anonymous request: 401 for the API, a login redirect for a page.
+http::Response refuse_anonymous(const http::Request& request, Audience audience);
+
+}  // namespace gatehouse::web

@@ -1,9 +1,9 @@
-#include "gatehouse/app/csrf.h"
+#include "gatehouse/web/csrf.h"
 
 #include "gatehouse/core/constant_time.h"
 #include "gatehouse/core/random.h"
 
-namespace gatehouse::app {
+namespace gatehouse::web {
 
 namespace {
 constexpr std::string_view kChars = core::kRandomStringAlphabet;
@@ -49,19 +49,36 @@ std::optional<std::string> unmask_csrf_token(const std::string& token) {
   return secret;
 }
 
+namespace {
+// What the middleware and the handlers share about one request's CSRF secret.
+struct CsrfState {
+  std::string secret;         // "" until known
+  bool cookie_needed = false;  // a new secret: set the cookie with the answer
+};
+
+CsrfState& state(http::Request& request) {
+  if (auto* s = request.get<CsrfState>()) return *s;
+  return request.set(std::make_shared<CsrfState>());
+}
+}  // namespace
+
 std::string csrf_secret(http::Request& request) {
-  auto it = request.context.find("csrf_secret");
-  if (it != request.context.end()) return it->second;
-  std::string secret;
+  CsrfState& s = state(request);
+  if (!s.secret.empty()) return s.secret;
   if (auto cookie = request.cookie("csrftoken")) {
-    if (auto s = unmask_csrf_token(*cookie)) secret = *s;
+    if (auto secret = unmask_csrf_token(*cookie)) s.secret = *secret;
   }
-  if (secret.empty()) {
-    secret = new_csrf_secret();
-    request.context["csrf_cookie_needed"] = "1";
+  if (s.secret.empty()) {
+    s.secret = new_csrf_secret();
+    s.cookie_needed = true;
   }
-  request.context["csrf_secret"] = secret;
-  return secret;
+  return s.secret;
+}
+
+void rotate_csrf_token(http::Request& request) {
+  CsrfState& s = state(request);
+  s.secret = new_csrf_secret();
+  s.cookie_needed = true;
 }
 
 std::string csrf_token(http::Request& request) { return mask_csrf_secret(csrf_secret(request)); }
@@ -89,15 +106,15 @@ http::Middleware csrf_middleware(CsrfOptions options) {
       if (!token) return reject("CSRF token missing.");
       const auto given = unmask_csrf_token(*token);
       if (!given || !core::constant_time_equal(*given, *secret)) return reject("CSRF token incorrect.");
-      req->context["csrf_secret"] = *secret;
+      state(*req).secret = *secret;
     }
     next(req, respond.then([req, options](http::Response r) {
-      if (req->context.count("csrf_cookie_needed") && req->context.count("csrf_secret"))
-        r.set_cookie("csrftoken", req->context["csrf_secret"],
-                     {.max_age_seconds = 31449600, .http_only = false, .secure = options.secure});
+      const CsrfState* s = req->get<CsrfState>();
+      if (s != nullptr && s->cookie_needed && !s->secret.empty())
+        r.set_cookie("csrftoken", s->secret, {.max_age_seconds = 31449600, .http_only = false, .secure = options.secure});
       return r;
     }));
   };
 }
 
-}  // namespace gatehouse::app
+}  // namespace gatehouse::web

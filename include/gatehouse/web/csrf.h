@@ -10,7 +10,7 @@
 
 #include "gatehouse/http/handler.h"
 
-namespace gatehouse::app {
+namespace gatehouse::web {
 
 inline constexpr std::size_t kCsrfSecretLength = 32;
 
@@ -29,7 +29,9 @@ struct CsrfOptions {
 std::string csrf_secret(http::Request& request);
 // A masked token for this request (what GET /api/csrf returns).
 std::string csrf_token(http::Request& request);
+// A new secret (and cookie) for this request: at login, as Django's rotate_token.
+void rotate_csrf_token(http::Request& request);
 
 http::Middleware csrf_middleware(CsrfOptions options = {});
 
-}  // namespace gatehouse::app
+}  // namespace gatehouse::web

@@ -2,9 +2,9 @@
 // one-to-one model (the seeds' Author), created for every new user by a
 // post_save receiver. GET /api/me shows it.
 //
-//   app::connect_profile_receiver();         // once, at start-up
-//   auth::migrate(db, app::migrations());    // creates accounts_profile
-//   Profile p = app::profile_for(conn, user);
+//   accounts::connect_profile_receiver();         // once, at start-up
+//   auth::migrate(db, accounts::migrations());    // creates accounts_profile
+//   Profile p = accounts::profile_for(conn, user);
 #pragma once
 
 #include <string>
@@ -14,7 +14,7 @@
 #include "gatehouse/db/migrations.h"
 #include "gatehouse/models/model.h"
 
-namespace gatehouse::app {
+namespace gatehouse::accounts {
 
 struct Profile {
   std::int64_t id = 0;
@@ -41,4 +41,4 @@ void connect_profile_receiver();
 // The user's profile; throws models::DoesNotExist if there is none.
 Profile profile_for(db::Connection& conn, const auth::User& user);
 
-}  // namespace gatehouse::app
+}  // namespace gatehouse::accounts

@@ -1,39 +1,38 @@
-#include "gatehouse/app/access.h"
+#include "gatehouse/web/access.h"
 
-#include "api.h"
 #include "gatehouse/auth/permissions.h"
+#include "gatehouse/web/authentication.h"
+#include "gatehouse/web/responses.h"
 
-namespace gatehouse::app {
+namespace gatehouse::web {
 
 namespace {
-http::Response refuse_anonymous(const http::Request& req, Audience audience) {
-  if (audience == Audience::api)
-    return http::Response::error(401, "not_authenticated", "Authentication credentials were not provided.");
-  std::string next = req.path;
-  if (!req.query.empty()) next += "?" + req.query;
-  return http::Response::redirect("/accounts/login/?next=" + http::percent_encode(next));
-}
-
 http::Response forbid(Audience audience) {
-  if (audience == Audience::api)
-    return http::Response::error(403, "permission_denied", "You do not have permission to perform this action.");
+  if (audience == Audience::api) return forbidden();
   return http::Response::text(403, "<!doctype html><title>403 Forbidden</title><h1>403 Forbidden</h1>",
                               "text/html; charset=utf-8");
 }
 }  // namespace
 
-std::optional<auth::User> Access::user(const http::Request& request) const { return request_user(request, *ctx_); }
+http::Response refuse_anonymous(const http::Request& req, Audience audience) {
+  if (audience == Audience::api) return not_authenticated();
+  std::string next = req.path;
+  if (!req.query.empty()) next += "?" + req.query;
+  return http::Response::redirect("/accounts/login/?next=" + http::percent_encode(next));
+}
+
+const auth::User* Access::user(const http::Request& request) const { return web::user(request); }
 
 http::Handler Access::user_passes_test(std::function<bool(db::Connection&, const auth::User&)> test, http::Handler handler,
                                        Audience audience) const {
-  return [ctx = ctx_, test = std::move(test), handler = std::move(handler), audience](http::RequestPtr req,
-                                                                                      http::Responder respond) {
-    const auto user = request_user(*req, *ctx);
-    if (!user) return respond(refuse_anonymous(*req, audience));
+  return [db = db_, test = std::move(test), handler = std::move(handler), audience](http::RequestPtr req,
+                                                                                    http::Responder respond) {
+    const auth::User* u = web::user(*req);
+    if (u == nullptr) return respond(refuse_anonymous(*req, audience));
     bool allowed = false;
     {
-      auto c = ctx->db->acquire();
-      allowed = test(*c, *user);
+      auto c = db->acquire();
+      allowed = test(*c, *u);
     }
     if (!allowed) return respond(forbid(audience));
     handler(std::move(req), std::move(respond));
@@ -55,4 +54,4 @@ http::Handler Access::staff_member_required(http::Handler handler, Audience audi
                           std::move(handler), audience);
 }
 
-}  // namespace gatehouse::app
+}  // namespace gatehouse::web

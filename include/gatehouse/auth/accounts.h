@@ -1,0 +1,120 @@
+// Accounts: the account operations — signup, login, logout, password change,
+// password recovery (forgot, reset by code, set by link) — over plain values.
+// The JSON API, the HTML pages, the admin and a library user's own routes all
+// call these, and turn the Outcome into their own responses; none of them
+// re-implements a step (DESIGN.md: auth never sees an HTTP request).
+//
+//   auth::Accounts accounts(parts, {.secret_key = key});
+//   accounts.login({"ada", "pw"}, client, session, [](auth::Outcome o) { ... });
+//
+// Asynchronous operations hash on the pool and call `done` exactly once, on a
+// pool thread or before returning; the SessionRecord they are given must live
+// until then. Every dependency failure (database, cache, session store, a
+// full pool) becomes an Outcome (unavailable or busy): nothing thrown by a
+// dependency escapes, and nothing is counted against the user for it.
+//
+// Thread safety: every member may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gatehouse/auth/backends.h"
+#include "gatehouse/auth/outcome.h"
+#include "gatehouse/auth/reset_codes.h"
+#include "gatehouse/auth/throttle.h"
+#include "gatehouse/core/clock.h"
+#include "gatehouse/sessions/store.h"
+
+namespace gatehouse::auth {
+
+using OutcomeDone = std::function<void(Outcome)>;
+
+// The outbox jobs that carry password recovery emails. Their payload is only
+// the address asked about; the code or link is made when the job runs, so no
+// secret rests in the outbox and every address costs the request the same.
+inline constexpr const char* kPasswordCodeJob = "mail.password_code";
+inline constexpr const char* kPasswordLinkJob = "mail.password_reset_link";
+
+// What Accounts works on; every part must outlive it.
+struct AccountParts {
+  db::Database& db;
+  sessions::SessionStore& sessions;
+  passwords::HashPool& pool;
+  LoginThrottle& login_throttle;   // failed logins, per account and per address
+  LoginThrottle& forgot_throttle;  // recovery requests, per address asked about and per client
+  LoginThrottle& reset_throttle;   // attempts at a recovery code
+  ResetCodes& codes;
+};
+
+struct AccountOptions {
+  std::string secret_key;
+  Backends backends = {std::make_shared<ModelBackend>()};
+  std::chrono::seconds session_age{1209600};  // two weeks, as Django
+  const core::Clock* clock = &core::system_clock();
+};
+
+struct SignupForm {
+  std::string username, email, password;
+};
+
+class Accounts {
+ public:
+  Accounts(AccountParts parts, AccountOptions options);
+
+  // Under the throttle, tries the backends (hashing on the pool); on success
+  // logs `session` in with a new key (saved in the store), sends
+  // user_logged_in and resets the account's failures. bad_credentials is the
+  // one answer for every refusal and counts a failure; a dependency's failure
+  // counts none.
+  void login(Credentials credentials, Client client, sessions::SessionRecord& session, OutcomeDone done);
+  // Logs `user` in on `session` without credentials (after signup, as
+  // Django's login(request, user)), under the first backend's name.
+  Outcome log_in_user(User& user, const Client& client, sessions::SessionRecord& session);
+  // Sends user_logged_out and removes the session (the record is cleared).
+  Outcome logout(sessions::SessionRecord& session, const std::optional<User>& user, const Client& client);
+  // The session's user (nullopt when anonymous, or its password changed).
+  // Throws what the database throws: callers answer it with outcome_of().
+  std::optional<User> user_of(const sessions::SessionRecord& session);
+
+  // Validates (errors keyed username, email, password), hashes on the pool and
+  // creates the user; ok carries the new user.
+  void signup(SignupForm form, OutcomeDone done);
+  // Checks the old password on the pool, validates and sets the new one, ends
+  // every other session of the user and keeps `session` logged in (Django's
+  // update_session_auth_hash). Errors keyed old_password, new_password.
+  void change_password(User user, std::string old_password, std::string new_password, sessions::SessionRecord& session,
+                       OutcomeDone done);
+
+  // Password recovery, step one: under the throttle, enqueues `job`
+  // (kPasswordCodeJob or kPasswordLinkJob) for the address — the same work
+  // whether or not an account uses it. Errors keyed email.
+  Outcome forgot(std::string_view email, const Client& client, const char* job);
+  // Step two by code: under the throttle, the address's code redeemed, then
+  // as set_password. bad_credentials for every wrong address or code.
+  void reset_with_code(std::string email, std::string code, std::string new_password, const Client& client,
+                       OutcomeDone done);
+  // Step two by link (the token already checked): validates (errors keyed
+  // new_password), sets the password, ends every session of the user and
+  // sends user_password_reset.
+  void set_password(User user, std::string new_password, const Client& client, OutcomeDone done);
+
+  // Django's password validators for this user (messages; none means valid).
+  std::vector<std::string> password_problems(const std::string& password, const User& user) const;
+  const AccountOptions& options() const noexcept { return options_; }
+  AccountParts& parts() noexcept { return parts_; }
+
+ private:
+  void finish_login(const Authenticated& a, const Credentials& credentials, const Client& client,
+                    sessions::SessionRecord& session, const OutcomeDone& done);
+  void store_password(User user, std::string new_password, const Client& client, OutcomeDone done);
+  BackendContext backend_context() { return {parts_.db, parts_.pool}; }
+
+  AccountParts parts_;
+  AccountOptions options_;
+};
+
+}  // namespace gatehouse::auth

@@ -1,0 +1,66 @@
+#include "shared.h"
+
+#include "gatehouse/web/authentication.h"
+#include "gatehouse/web/session.h"
+
+namespace gatehouse::accounts {
+
+namespace {
+// A copy of the request's session record (an empty one when it has none), for
+// an operation to change; it lives as long as the operation's callback.
+std::shared_ptr<sessions::SessionRecord> session_copy(const http::Request& req) {
+  const auto* r = web::session(req).record();
+  return std::make_shared<sessions::SessionRecord>(r != nullptr ? *r : sessions::SessionRecord{});
+}
+}  // namespace
+
+auth::Client client_of(const http::Request& r) { return {r.client_address, web::user_agent_of(r)}; }
+
+void log_in(Site& site, const http::RequestPtr& req, auth::Credentials credentials, auth::OutcomeDone done) {
+  auto record = session_copy(*req);
+  site.accounts.login(std::move(credentials), client_of(*req), *record, [req, record, done](auth::Outcome o) {
+    if (o.ok()) {
+      web::session(*req).replace(std::move(*record));
+      web::set_user(*req, o.user);
+    }
+    done(std::move(o));
+  });
+}
+
+auth::Outcome log_in_user(Site& site, const http::Request& req, auth::User user) {
+  auto record = session_copy(req);
+  auth::Outcome o = site.accounts.log_in_user(user, client_of(req), *record);
+  if (o.ok()) {
+    web::session(req).replace(std::move(*record));
+    web::set_user(req, std::move(user));
+  }
+  return o;
+}
+
+auth::Outcome log_out(Site& site, http::Request& req) {
+  web::Session& s = web::session(req);
+  if (const auto* r = s.record()) {
+    sessions::SessionRecord record = *r;
+    const auth::User* u = web::user(req);
+    auth::Outcome o = site.accounts.logout(record, u ? std::optional<auth::User>(*u) : std::nullopt, client_of(req));
+    if (!o.ok()) return o;
+  }
+  s.ended();
+  web::set_user(req, std::nullopt);
+  return auth::Outcome::success();
+}
+
+void change_password(Site& site, const http::RequestPtr& req, const auth::User& user, std::string old_password,
+                     std::string new_password, auth::OutcomeDone done) {
+  auto record = session_copy(*req);
+  site.accounts.change_password(user, std::move(old_password), std::move(new_password), *record,
+                                [req, record, done](auth::Outcome o) {
+                                  if (o.ok()) {
+                                    web::session(*req).replace(std::move(*record));
+                                    web::set_user(*req, o.user);
+                                  }
+                                  done(std::move(o));
+                                });
+}
+
+}  // namespace gatehouse::accounts

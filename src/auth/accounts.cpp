@@ -1,0 +1,258 @@
+#include "gatehouse/auth/accounts.h"
+
+#include "gatehouse/auth/login.h"
+#include "gatehouse/auth/user_manager.h"
+#include "gatehouse/core/encoding.h"
+#include "gatehouse/models/manager.h"
+#include "gatehouse/passwords/validators.h"
+#include "gatehouse/tasks/tasks.h"
+
+namespace gatehouse::auth {
+
+namespace {
+
+const std::string kUsernameTaken = "A user with that username already exists.";
+const std::string kOldPasswordWrong = "Your old password was entered incorrectly. Please enter it again.";
+
+// Runs `f`; an exception out of it becomes the Outcome it means (busy,
+// unavailable), and a bug goes on up (a 500 where it lands).
+template <class F>
+void guarded(const OutcomeDone& done, F&& f) {
+  std::optional<Outcome> failed;
+  try {
+    f();
+    return;
+  } catch (...) {
+    failed = outcome_of(std::current_exception());
+  }
+  done(std::move(*failed));
+}
+
+// The throttle's account key: the username as ModelBackend looks it up
+// (NFKC), so look-alike spellings of one name share one count.
+std::string throttle_account(const std::string& identifier) {
+  try {
+    return normalize_username(identifier);
+  } catch (const std::invalid_argument&) {  // not UTF-8: counted as the bytes it is
+    return identifier;
+  }
+}
+
+std::vector<std::string> messages(const std::vector<passwords::ValidationError>& errors) {
+  std::vector<std::string> out;
+  for (const auto& e : errors) out.push_back(e.message);
+  return out;
+}
+
+}  // namespace
+
+Accounts::Accounts(AccountParts parts, AccountOptions options) : parts_(parts), options_(std::move(options)) {
+  if (options_.clock == nullptr) options_.clock = &core::system_clock();
+}
+
+std::vector<std::string> Accounts::password_problems(const std::string& password, const User& u) const {
+  passwords::UserAttributes attrs{
+      {{"username", u.username}, {"first_name", u.first_name}, {"last_name", u.last_name}, {"email", u.email}}};
+  return messages(passwords::validate_password(password, &attrs, passwords::default_validators()));
+}
+
+// ---- login and logout ------------------------------------------------------------
+
+void Accounts::login(Credentials credentials, Client client, sessions::SessionRecord& session, OutcomeDone done) {
+  guarded(done, [&] {
+    if (auto wait = parts_.login_throttle.retry_after(throttle_account(credentials.identifier), client.address))
+      return done(Outcome::throttle(*wait));
+    auto on_answer = [this, credentials, client, &session, done](Authenticated a) {
+      finish_login(a, credentials, client, session, done);
+    };
+    authenticate(backend_context(), options_.backends, credentials, client, std::move(on_answer));
+  });
+}
+
+// On a pool thread: what the backends said, made into a session or a refusal.
+void Accounts::finish_login(const Authenticated& a, const Credentials& credentials, const Client& client,
+                            sessions::SessionRecord& session, const OutcomeDone& done) {
+  guarded(done, [&] {
+    if (a.error) std::rethrow_exception(a.error);  // a dependency: not the user's failure
+    const std::string account = throttle_account(credentials.identifier);
+    if (!a.user) {
+      parts_.login_throttle.record_failure(account, client.address);
+      return done(Outcome::refused());
+    }
+    User user = *a.user;
+    auth::login(parts_.db, parts_.sessions, session, user, a.backend, options_.secret_key, client, options_.session_age,
+                *options_.clock);
+    parts_.login_throttle.reset(account);
+    done(Outcome::success(std::move(user)));
+  });
+}
+
+Outcome Accounts::log_in_user(User& user, const Client& client, sessions::SessionRecord& session) {
+  try {
+    const std::string backend = options_.backends.empty() ? ModelBackend().name() : options_.backends.front()->name();
+    auth::login(parts_.db, parts_.sessions, session, user, backend, options_.secret_key, client, options_.session_age,
+                *options_.clock);
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+  return Outcome::success(user);
+}
+
+Outcome Accounts::logout(sessions::SessionRecord& session, const std::optional<User>& user, const Client& client) {
+  try {
+    auth::logout(parts_.db, parts_.sessions, session, user, client);
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+  session = {};
+  return Outcome::success();
+}
+
+std::optional<User> Accounts::user_of(const sessions::SessionRecord& session) {
+  auto c = parts_.db.acquire();
+  return get_user(*c, session, options_.secret_key);
+}
+
+// ---- signup ---------------------------------------------------------------------------
+
+void Accounts::signup(SignupForm form, OutcomeDone done) {
+  guarded(done, [&] {
+    User u;
+    FieldErrors errors;
+    try {
+      u.username = normalize_username(form.username);
+      if (auto e = username_error(u.username)) errors["username"].push_back(*e);
+    } catch (const std::invalid_argument&) {
+      errors["username"].push_back("Enter a valid username.");
+    }
+    u.email = normalize_email(form.email);
+    if (auto e = email_error(u.email)) errors["email"].push_back(*e);
+    for (auto& p : password_problems(form.password, u)) errors["password"].push_back(std::move(p));
+    if (errors.empty()) {
+      auto c = parts_.db.acquire();
+      if (UserManager(*c).exists({models::eq("username", u.username)})) errors["username"].push_back(kUsernameTaken);
+    }
+    if (!errors.empty()) return done(Outcome::invalid(std::move(errors)));
+    parts_.pool.make_password(form.password, [this, u, done](const std::string* encoded, std::exception_ptr e) mutable {
+      guarded(done, [&] {
+        if (encoded == nullptr) std::rethrow_exception(e);
+        u.set_password(EncodedPassword::from_hash(*encoded));
+        std::optional<User> made;
+        try {
+          auto c = parts_.db.acquire();
+          made = UserManager(*c).create(u);
+        } catch (const db::DatabaseError& de) {
+          if (de.kind() != db::ErrorKind::unique_violation) throw;  // a race with another signup of the name
+          return done(Outcome::invalid({{"username", {kUsernameTaken}}}));
+        }
+        done(Outcome::success(std::move(made)));
+      });
+    });
+  });
+}
+
+// ---- password change ---------------------------------------------------------------------
+
+void Accounts::change_password(User user, std::string old_password, std::string new_password,
+                               sessions::SessionRecord& session, OutcomeDone done) {
+  guarded(done, [&] {
+    if (auto problems = password_problems(new_password, user); !problems.empty())
+      return done(Outcome::invalid({{"new_password", problems}}));
+    const std::string encoded = user.password().encoded();
+    parts_.pool.check(std::move(old_password), encoded,
+                      [this, user, new_password, &session, done](const passwords::CheckResult* res,
+                                                                 std::exception_ptr e) mutable {
+                        guarded(done, [&] {
+                          if (res == nullptr) std::rethrow_exception(e);
+                          if (!res->correct) return done(Outcome::invalid({{"old_password", {kOldPasswordWrong}}}));
+                          user.set_password(new_password);  // on the pool thread: hashing stays off the server threads
+                          {
+                            auto c = parts_.db.acquire();
+                            models::Manager<User>(*c).save(user, {.update_fields = {"password"}});
+                          }
+                          parts_.sessions.remove_for_user(user.id, session.key);  // every other session ends
+                          // This one stays logged in, under a new key (Django's update_session_auth_hash).
+                          if (!session.key.empty()) parts_.sessions.remove(session.key);
+                          session.key = sessions::SessionStore::new_key();
+                          update_session_auth_hash(session, user, options_.secret_key);
+                          parts_.sessions.save(session);
+                          done(Outcome::success(user));
+                        });
+                      });
+  });
+}
+
+// ---- password recovery ----------------------------------------------------------------------
+
+Outcome Accounts::forgot(std::string_view email_in, const Client& client, const char* job) {
+  try {
+    const std::string email = normalize_email(email_in);
+    if (email.empty() || email_error(email)) return Outcome::invalid({{"email", {"Enter a valid email address."}}});
+    if (auto wait = parts_.forgot_throttle.retry_after(email, client.address)) return Outcome::throttle(*wait);
+    parts_.forgot_throttle.record_failure(email, client.address);  // every request counts
+    // The same work whether or not the address has an account: one job, whose
+    // worker looks the address up and (only if it may) emails it.
+    auto c = parts_.db.acquire();
+    tasks::enqueue(*c, job, "{\"email\":\"" + core::json_escape(email) + "\"}", {}, *options_.clock);
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+  return Outcome::success();
+}
+
+void Accounts::reset_with_code(std::string email_in, std::string code, std::string new_password, const Client& client,
+                               OutcomeDone done) {
+  guarded(done, [&] {
+    const std::string email = normalize_email(email_in);
+    if (auto wait = parts_.reset_throttle.retry_after(email, client.address)) return done(Outcome::throttle(*wait));
+    parts_.reset_throttle.record_failure(email, client.address);
+    // Judged only by what the request says, the same for every address.
+    passwords::UserAttributes attrs{{{"email", email}}};
+    auto problems = messages(passwords::validate_password(new_password, &attrs, passwords::default_validators()));
+    if (!problems.empty()) return done(Outcome::invalid({{"new_password", problems}}));
+    std::vector<User> candidates;
+    {
+      auto c = parts_.db.acquire();
+      candidates = users_for_reset(*c, email);
+    }  // released: the codes may live in the database cache
+    for (auto& u : candidates) {
+      if (parts_.codes.redeem(u.id, code)) return store_password(std::move(u), std::move(new_password), client, done);
+    }
+    done(Outcome::refused());
+  });
+}
+
+void Accounts::set_password(User user, std::string new_password, const Client& client, OutcomeDone done) {
+  guarded(done, [&] {
+    if (auto problems = password_problems(new_password, user); !problems.empty())
+      return done(Outcome::invalid({{"new_password", problems}}));
+    store_password(std::move(user), std::move(new_password), client, done);
+  });
+}
+
+// Hashes on the pool, saves, ends every session of the user, sends user_password_reset.
+void Accounts::store_password(User user, std::string new_password, const Client& client, OutcomeDone done) {
+  parts_.pool.make_password(std::move(new_password), [this, user, client, done](const std::string* encoded,
+                                                                                std::exception_ptr e) mutable {
+    guarded(done, [&] {
+      if (encoded == nullptr) std::rethrow_exception(e);
+      user.set_password(EncodedPassword::from_hash(*encoded));
+      {
+        auto c = parts_.db.acquire();
+        models::Manager<User>(*c).save(user, {.update_fields = {"password"}});
+      }
+      parts_.sessions.remove_for_user(user.id);  // every session of the user ends
+      {
+        auto c = parts_.db.acquire();
+        PasswordResetEvent ev;
+        ev.user = &user;
+        ev.client = &client;
+        ev.connection = &*c;
+        user_password_reset.send_robust(signals::Sender::of<User>(), ev);
+      }
+      done(Outcome::success(user));
+    });
+  });
+}
+
+}  // namespace gatehouse::auth
