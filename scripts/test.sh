@@ -4,8 +4,8 @@
 #              benchmark binary (figures come from bench/README.md, not from here)
 #   asan       AddressSanitizer + UndefinedBehaviorSanitizer (leaks included)
 #   tsan       ThreadSanitizer, for the concurrent code (signals, core, the hash pool)
-#   fuzz       clang + libFuzzer + ASan/UBSan: check_password and identify_hasher
-#              over the seed corpus for GATEHOUSE_FUZZ_SECONDS (default 60)
+#   fuzz       clang + libFuzzer + ASan/UBSan: every target of fuzz/ in turn over
+#              its seeds and regressions, GATEHOUSE_FUZZ_SECONDS in all (default 120)
 # Storage tests run on SQLite and on a throwaway PostgreSQL 15 cluster
 # (scripts/postgres-cluster.sh); cache tests also on a throwaway Redis
 # (scripts/redis-server.sh). Prints one closing line
@@ -88,18 +88,33 @@ unset TSAN_OPTIONS
 echo "== libFuzzer (clang, ASan+UBSan)"
 CXX=clang++ build_tree build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGATEHOUSE_SANITIZE=address,undefined \
   -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link -DGATEHOUSE_TESTS=OFF -DGATEHOUSE_BENCH=OFF -DGATEHOUSE_FUZZ=ON
-fuzz_corpus=$(mktemp -d)
-cp fuzz/corpus/* "$fuzz_corpus/"
-if build/fuzz/fuzz/check_password_fuzz -max_total_time="${GATEHOUSE_FUZZ_SECONDS:-60}" -timeout=10 \
-     -rss_limit_mb=4096 -print_final_stats=1 "$fuzz_corpus" > build/fuzz.log 2>&1; then
-  passed=$((passed + 1))
-  grep -E "^(Done|stat::number_of_executed_units)" build/fuzz.log || true
-else
-  tail -50 build/fuzz.log
-  echo "test.sh: the fuzzer found a failure (input saved in the working directory)" >&2
-  failed=$((failed + 1))
-fi
-rm -rf "$fuzz_corpus"
+# Every target (one per fuzz/corpus/<target>/) in turn, sharing GATEHOUSE_FUZZ_SECONDS
+# (at least 5 s each), over a copy of its seeds plus what earlier runs found
+# (fuzz/regressions/<target>/). An input that fails is kept in build/fuzz-artifacts/.
+# The server targets' allocations on the server's threads outlive each input, which
+# would have libFuzzer re-run and leak-check nearly every one: they are checked at exit.
+fuzz_targets=(fuzz/corpus/*/)
+fuzz_seconds=$((${GATEHOUSE_FUZZ_SECONDS:-120} / ${#fuzz_targets[@]}))
+[ "$fuzz_seconds" -ge 5 ] || fuzz_seconds=5
+mkdir -p build/fuzz-artifacts
+for dir in "${fuzz_targets[@]}"; do
+  t=$(basename "$dir")
+  corpus=$(mktemp -d)
+  cp -r "$dir." "$corpus/"
+  if [ -d "fuzz/regressions/$t" ]; then cp -r "fuzz/regressions/$t/." "$corpus/"; fi
+  case "$t" in server | api_json) leaks=0 ;; *) leaks=1 ;; esac
+  if build/fuzz/fuzz/"$t"_fuzz -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=4096 -detect_leaks="$leaks" \
+       -print_final_stats=1 -artifact_prefix="build/fuzz-artifacts/$t-" "$corpus" > "build/fuzz-$t.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "fuzz $t:"
+    grep -E "^(Done|stat::number_of_executed_units)" "build/fuzz-$t.log" | sed 's/^/  /' || true
+  else
+    tail -50 "build/fuzz-$t.log"
+    echo "test.sh: fuzz target $t failed; its input is in build/fuzz-artifacts/$t-* (once fixed, keep it in fuzz/regressions/$t/)" >&2
+    failed=$((failed + 1))
+  fi
+  rm -rf "$corpus"
+done
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

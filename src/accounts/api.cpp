@@ -6,6 +6,7 @@
 
 #include "gatehouse/accounts/profile.h"
 #include "gatehouse/accounts/site.h"
+#include "gatehouse/auth/email_addresses.h"
 #include "gatehouse/core/encoding.h"
 #include "gatehouse/crypto/sha.h"
 #include "gatehouse/models/field.h"
@@ -28,7 +29,7 @@ Response json_response(int status, const json& j) { return Response::json_text(s
 // The request body as a JSON object whose `required` fields are strings, or the error answer.
 std::variant<json, Response> json_body(const Request& r, std::initializer_list<const char*> required) {
   const auto type = r.header("content-type");
-  if (!type || type->find("application/json") == std::string_view::npos)
+  if (!type || !http::media_type_is(*type, "application/json"))
     return Response::error(415, "unsupported_media_type", "send the request body as application/json");
   json body = json::parse(r.body, nullptr, false);
   if (body.is_discarded()) return Response::error(400, "malformed_json", "the request body is not valid JSON");
@@ -71,8 +72,9 @@ json profile_json(db::Database& db, const auth::User& user) {
   }
 }
 
-json user_json(const auth::User& u, json profile) {
+json user_json(const auth::User& u, json profile, bool email_verified) {
   return {{"id", u.id},
+          {"email_verified", email_verified},
           {"username", u.username},
           {"email", u.email},
           {"first_name", u.first_name},
@@ -88,8 +90,8 @@ json user_json(const auth::User& u, json profile) {
 
 void signup(Site& site, RequestPtr req, Responder respond) {
   with_body(req, respond, {"username", "email", "password"}, [&](const json& b) {
-    site.accounts.signup({text(b, "username"), text(b, "email"), text(b, "password")}, [respond](auth::Outcome o) {
-      if (!o.ok()) return respond(web::failure(o, kBadCredentials));
+    site.accounts.signup({text(b, "username"), text(b, "email"), text(b, "password")}, client_of(*req), [respond](auth::Outcome o) {
+      if (!o.ok()) return respond(web::failure(o, kBadCredentials, kTooManyRequests));
       respond(json_response(201, {{"id", o.user->id}, {"username", o.user->username}, {"email", o.user->email}}));
     });
   });
@@ -114,7 +116,12 @@ Response me(Site& site, Request& req) {
   db::ReadScope snapshot(site.db);  // session, user and profile: one read transaction
   const auth::User* u = web::user(req);
   if (u == nullptr) return web::not_authenticated();
-  return json_response(200, user_json(*u, profile_json(site.db, *u)));
+  bool verified = false;
+  {
+    auto c = site.db.acquire();
+    verified = auth::email_verified(*c, *u);
+  }
+  return json_response(200, user_json(*u, profile_json(site.db, *u), verified));
 }
 
 void change_password(Site& site, RequestPtr req, Responder respond) {
@@ -144,6 +151,16 @@ void reset(Site& site, RequestPtr req, Responder respond) {
                                       return respond(Response::error(400, "invalid_code", kInvalidCode));
                                     respond(web::failure(o, kInvalidCode, "Too many attempts. Try again later."));
                                   });
+  });
+}
+
+void confirm_email(Site& site, RequestPtr req, Responder respond) {
+  with_body(req, respond, {"key"}, [&](const json& b) {
+    const auth::Outcome o = site.accounts.confirm_email(text(b, "key"));
+    if (o.kind == auth::Outcome::Kind::bad_credentials)
+      return respond(Response::error(400, "invalid_key", "The confirmation link is not valid, or has expired."));
+    if (!o.ok()) return respond(web::failure(o, kBadCredentials));
+    respond(json_response(200, {{"id", o.user->id}, {"email", o.user->email}, {"email_verified", true}}));
   });
 }
 
@@ -196,6 +213,7 @@ void add_api_routes(http::Router& router, Site& site) {
   router.post("/api/password/change", async(site, change_password));
   router.post("/api/password/forgot", async(site, forgot));
   router.post("/api/password/reset", async(site, reset));
+  router.post("/api/email/confirm", async(site, confirm_email));
   router.get("/api/sessions", sync(site, sessions_list));
   router.del("/api/sessions/{id}", sync(site, session_end));
   router.post("/api/sessions/end-others", sync(site, sessions_end_others));

@@ -23,28 +23,14 @@ using http::RequestPtr;
 using http::Responder;
 using http::Response;
 using auth::FieldErrors;
-using Form = std::map<std::string, std::string>;
+using http::Form;
 
 constexpr const char* kProfile = "/accounts/profile/";
 const std::string kMismatch = "The two password fields didn’t match.";
 constexpr const char* kResetSessionToken = "_password_reset_token";  // Django's INTERNAL_RESET_SESSION_TOKEN
 constexpr const char* kSetPassword = "set-password";                 // Django's reset_url_token
 
-// An application/x-www-form-urlencoded body; the last value of a name wins.
-Form parse_form(const Request& r) {
-  Form out;
-  std::string_view rest = r.body;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view part = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (part.empty()) continue;
-    const auto eq = part.find('=');
-    out[http::percent_decode(part.substr(0, eq), true)] =
-        eq == std::string_view::npos ? std::string() : http::percent_decode(part.substr(eq + 1), true);
-  }
-  return out;
-}
+Form parse_form(const Request& r) { return http::parse_form(r.body); }
 
 struct Field {
   std::string name, label, type, autocomplete, help;
@@ -151,6 +137,8 @@ Response show(const Site& site, const Request& req, const FormPage& page, const 
     }
     case Kind::bad_credentials:
       return form(site, req, 200, page, f, {}, {bad_credentials});
+    case Kind::unconfirmed:
+      return form(site, req, 200, page, f, {}, {kConfirmFirst});
     case Kind::throttled: {
       Response r = form(site, req, 429, page, f, {}, {page.template_name == "login.html" ? kTooManyLogins : kTooManyRequests});
       r.set_header("Retry-After", std::to_string(o.retry_after.count()));
@@ -191,7 +179,7 @@ void signup_post(Site& site, RequestPtr req, Responder respond) {
   FieldErrors errors = missing(f, kSignup.fields);
   if (errors.empty() && f.at("password1") != f.at("password2")) errors["password2"] = {kMismatch};
   if (!errors.empty()) return respond(form(site, *req, 400, kSignup, f, errors));
-  site.accounts.signup({f.at("username"), f.at("email"), f.at("password1")}, [&site, req, f, respond](auth::Outcome o) {
+  site.accounts.signup({f.at("username"), f.at("email"), f.at("password1")}, client_of(*req), [&site, req, f, respond](auth::Outcome o) {
     if (o.ok()) o = log_in_user(site, *req, *o.user);
     if (!o.ok()) return respond(show(site, *req, kSignup, f, o, {{"password", "password2"}}));  // as Django's form
     respond(Response::redirect(kProfile));
@@ -257,7 +245,9 @@ Response reset_confirm_get(Site& site, Request& req) {
     return Response::redirect(set_password_url(uidb64));
   }
   if (!reset_user(site, uidb64, session.get(kResetSessionToken).value_or(""))) return invalid_link(site, req);
-  return form(site, req, 200, kSetPasswordPage, {}, {}, {}, set_password_url(uidb64));
+  Response r = form(site, req, 200, kSetPasswordPage, {}, {}, {}, set_password_url(uidb64));
+  r.set_header("Cache-Control", "no-store");  // a page that sets someone's password: never from a cache
+  return r;
 }
 
 void reset_confirm_post(Site& site, RequestPtr req, Responder respond) {
@@ -278,6 +268,30 @@ void reset_confirm_post(Site& site, RequestPtr req, Responder respond) {
     FieldErrors shown{{"new_password2", o.errors["new_password"]}};
     respond(form(site, *req, 400, kSetPasswordPage, f, shown, {}, set_password_url(uidb64)));
   });
+}
+
+// ---- email confirmation (django-allauth's confirm-email view) --------------------------------------
+// GET shows a button and changes nothing (a mail scanner that follows the
+// link confirms nothing); POST confirms.
+
+Response confirm_email_get(Site& site, Request& req) {
+  json c = base(req, "Confirm your email address");
+  c["text"] = "Confirm that this address is yours by pressing the button.";
+  c["link"] = false;
+  c["action"] = req.path;
+  return render(site, 200, "confirm_email.html", c);
+}
+
+Response confirm_email_post(Site& site, Request& req) {
+  const auth::Outcome o = site.accounts.confirm_email(req.params["key"]);
+  if (o.kind == auth::Outcome::Kind::bad_credentials)
+    return message(site, req, 200, "Confirmation link invalid",
+                   "This confirmation link is not valid: it has expired, or the address has changed. Log in to be sent "
+                   "a new one.",
+                   "/accounts/login/", "Log in");
+  if (!o.ok()) return error_page(site, req, o);
+  return message(site, req, 200, "Email address confirmed", "Thank you: your email address is confirmed.",
+                 "/accounts/login/", "Log in");
 }
 
 // ---- profile: where login lands ---------------------------------------------------------------------
@@ -363,6 +377,8 @@ void add_pages(http::Router& router, Site& site) {
   router.get("/accounts/reset/done/", show_message(site, "Password reset complete",
                                                    "Your password has been set. You may go ahead and log in now.",
                                                    "/accounts/login/", "Log in"));
+  router.get("/accounts/confirm-email/{key}/", bind(site, confirm_email_get));
+  router.post("/accounts/confirm-email/{key}/", bind(site, confirm_email_post));
   router.get(kProfile, page(bind(site, profile)));
 }
 

@@ -1,6 +1,7 @@
 #include "shared.h"
 
 #include "gatehouse/web/authentication.h"
+#include "gatehouse/web/csrf.h"
 #include "gatehouse/web/session.h"
 
 namespace gatehouse::accounts {
@@ -22,17 +23,19 @@ void log_in(Site& site, const http::RequestPtr& req, auth::Credentials credentia
     if (o.ok()) {
       web::session(*req).replace(std::move(*record));
       web::set_user(*req, o.user);
+      web::rotate_csrf_token(*req);  // as Django's login(): a token seen before login is worthless after
     }
     done(std::move(o));
   });
 }
 
-auth::Outcome log_in_user(Site& site, const http::Request& req, auth::User user) {
+auth::Outcome log_in_user(Site& site, http::Request& req, auth::User user) {
   auto record = session_copy(req);
   auth::Outcome o = site.accounts.log_in_user(user, client_of(req), *record);
   if (o.ok()) {
     web::session(req).replace(std::move(*record));
     web::set_user(req, std::move(user));
+    web::rotate_csrf_token(req);
   }
   return o;
 }
@@ -53,7 +56,7 @@ auth::Outcome log_out(Site& site, http::Request& req) {
 void change_password(Site& site, const http::RequestPtr& req, const auth::User& user, std::string old_password,
                      std::string new_password, auth::OutcomeDone done) {
   auto record = session_copy(*req);
-  site.accounts.change_password(user, std::move(old_password), std::move(new_password), *record,
+  site.accounts.change_password(user, std::move(old_password), std::move(new_password), client_of(*req), *record,
                                 [req, record, done](auth::Outcome o) {
                                   if (o.ok()) {
                                     web::session(*req).replace(std::move(*record));

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "gatehouse/auth/backends.h"
+
 #include "gatehouse/cache/cache.h"
 #include "gatehouse/core/random.h"
 #include "gatehouse/mail/backend.h"
@@ -22,8 +24,18 @@ extern char** environ;
 
 namespace gatehouse::app {
 
+namespace {
+// A message on one line whatever it quotes: control characters (a key or a
+// value with a newline in it) become '?'.
+std::string message_on_one_line(std::string text) {
+  for (char& ch : text)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return text;
+}
+}  // namespace
+
 ConfigError::ConfigError(std::string key, const std::string& message)
-    : std::invalid_argument(message), key_(std::move(key)) {}
+    : std::invalid_argument(message_on_one_line(message)), key_(message_on_one_line(std::move(key))) {}
 
 namespace {
 
@@ -140,6 +152,28 @@ std::string parse_bind(const std::string& v) {
   return v;
 }
 
+// A comma-separated list of built-in backends ("model", "email", or their
+// dotted names), tried in that order.
+std::vector<std::string> parse_backends(const std::string& v) {
+  std::vector<std::string> out;
+  std::string_view rest = v;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string name(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    try {
+      (void)auth::builtin_backend(name);
+    } catch (const std::invalid_argument&) {
+      throw Bad{"must list built-in backends (model, email), not '" + name + "'"};
+    }
+    out.push_back(name);
+  }
+  if (out.empty()) throw Bad{"must name at least one backend (model, email)"};
+  return out;
+}
+
 std::vector<TrustedNetwork> parse_networks(const std::string& v) {
   std::vector<TrustedNetwork> out;
   std::string list = v;
@@ -216,7 +250,9 @@ constexpr Row kRows[] = {
        c.pbkdf2_iterations = static_cast<std::uint64_t>(whole(v, 1, max, "iterations"));
      }},
     {"trusted_proxies", kArray, [](Config& c, const std::string& v) { c.trusted_proxies = parse_networks(v); }},
+    {"authentication_backends", kArray, [](Config& c, const std::string& v) { c.authentication_backends = parse_backends(v); }},
     {"secure_cookies", kInteger | kBoolean, [](Config& c, const std::string& v) { c.secure_cookies = flag(v); }},
+    {"unique_email", kInteger | kBoolean, [](Config& c, const std::string& v) { c.unique_email = flag(v); }},
     {"hsts_seconds", kInteger, [](Config& c, const std::string& v) { c.hsts_seconds = seconds(v, 0, 315'360'000); }},
     {"email_verification", kString,
      [](Config& c, const std::string& v) { c.email_verification = choice(v, kVerification); }},
@@ -456,59 +492,6 @@ std::string secret_key_for(const std::string& database_url, const char* from_env
   } catch (const std::filesystem::filesystem_error& e) {
     throw error("unset, and the key file " + key_file.string() + " cannot be created: " + e.code().message());
   }
-}
-
-// ---- trusted networks ------------------------------------------------------------------
-
-std::optional<TrustedNetwork> TrustedNetwork::parse(std::string_view text) {
-  const auto slash = text.find('/');
-  const std::string address(text.substr(0, slash));
-  TrustedNetwork n;
-  if (::inet_pton(AF_INET, address.c_str(), n.address.data()) == 1) {
-    n.ipv6 = false;
-  } else if (::inet_pton(AF_INET6, address.c_str(), n.address.data()) == 1) {
-    n.ipv6 = true;
-  } else {
-    return std::nullopt;
-  }
-  const unsigned max = n.ipv6 ? 128 : 32;
-  n.prefix_length = max;
-  if (slash != std::string_view::npos) {
-    const std::string_view length = text.substr(slash + 1);
-    const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n.prefix_length);
-    if (ec != std::errc() || end != length.data() + length.size() || length.empty() || n.prefix_length > max)
-      return std::nullopt;
-  }
-  for (unsigned bit = n.prefix_length; bit < max; ++bit)  // no host bits: "10.0.0.1/8" is a typo
-    if ((n.address[bit / 8] & (0x80u >> (bit % 8))) != 0) return std::nullopt;
-  return n;
-}
-
-bool TrustedNetwork::contains(std::string_view ip) const {
-  const std::string text(ip);
-  std::array<std::uint8_t, 16> peer{};
-  bool peer_v6 = false;
-  if (::inet_pton(AF_INET, text.c_str(), peer.data()) != 1) {
-    if (::inet_pton(AF_INET6, text.c_str(), peer.data()) != 1) return false;
-    peer_v6 = true;
-    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (!ipv6 && std::equal(kMapped, kMapped + 12, peer.begin())) {  // ::ffff:a.b.c.d is a.b.c.d
-      std::copy(peer.begin() + 12, peer.end(), peer.begin());
-      peer_v6 = false;
-    }
-  }
-  if (peer_v6 != ipv6) return false;
-  for (unsigned bit = 0; bit < prefix_length; ++bit) {
-    const unsigned mask = 0x80u >> (bit % 8);
-    if ((peer[bit / 8] & mask) != (address[bit / 8] & mask)) return false;
-  }
-  return true;
-}
-
-std::string TrustedNetwork::to_string() const {
-  char text[INET6_ADDRSTRLEN] = {};
-  ::inet_ntop(ipv6 ? AF_INET6 : AF_INET, address.data(), text, sizeof text);
-  return std::string(text) + "/" + std::to_string(prefix_length);
 }
 
 }  // namespace gatehouse::app

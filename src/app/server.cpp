@@ -14,11 +14,13 @@
 #include "background.h"
 #include "gatehouse/accounts/profile.h"
 #include "gatehouse/accounts/site.h"
+#include "gatehouse/auth/email_addresses.h"
 #include "gatehouse/auth/login.h"
 #include "gatehouse/cache/cache.h"
 #include "gatehouse/sessions/store.h"
 #include "gatehouse/web/authentication.h"
 #include "gatehouse/web/csrf.h"
+#include "gatehouse/web/proxy.h"
 #include "gatehouse/web/session.h"
 #include "gatehouse/auth/migrations.h"
 #include "gatehouse/core/random.h"
@@ -30,6 +32,7 @@ std::vector<db::Migration> service_migrations() {
   auto schema = sessions::migrations();
   for (auto& m : cache::migrations()) schema.push_back(std::move(m));
   for (auto& m : tasks::migrations()) schema.push_back(std::move(m));
+  for (auto& m : auth::email_address_migrations()) schema.push_back(std::move(m));
   for (auto& m : accounts::migrations()) schema.push_back(std::move(m));
   return schema;
 }
@@ -43,7 +46,7 @@ struct AccountsServer::Impl {
   std::unique_ptr<cache::Cache> cache;
   std::unique_ptr<sessions::SessionStore> store;
   std::unique_ptr<passwords::HashPool> pool;
-  std::unique_ptr<auth::LoginThrottle> throttle, forgot_throttle, reset_throttle;
+  std::unique_ptr<auth::LoginThrottle> throttle, forgot_throttle, reset_throttle, signup_throttle;
   std::unique_ptr<auth::ResetCodes> codes;
   std::unique_ptr<auth::Accounts> accounts;
   std::unique_ptr<accounts::Site> site;
@@ -54,6 +57,8 @@ struct AccountsServer::Impl {
   void make_operations(const ServerParts& parts);
   void add_routes();
   http::Handler handler();
+  // Strict-Transport-Security only behind HTTPS (GATEHOUSE_SECURE_COOKIES=1).
+  http::SecurityHeaders security() const { return {.hsts_seconds = config.secure_cookies ? config.hsts_seconds : 0}; }
 };
 
 namespace {
@@ -86,20 +91,32 @@ void AccountsServer::Impl::make_operations(const ServerParts& parts) {
   throttle = std::make_unique<auth::LoginThrottle>(*cache, auth::ThrottlePolicy{.enabled = config.throttle});
   // Recovery: 5 requests an address and 20 a client per 15 minutes; 10 and 30 reset attempts.
   forgot_throttle = std::make_unique<auth::LoginThrottle>(
-      *cache, auth::ThrottlePolicy{.max_failures_per_account = 5, .max_failures_per_address = 20, .enabled = config.throttle},
+      *cache, auth::ThrottlePolicy{.max_failures_per_pair = 5, .max_failures_per_address = 20, .account_alarm = 0,
+                           .max_failures_per_account = 5, .enabled = config.throttle},
       "forgot");
   reset_throttle = std::make_unique<auth::LoginThrottle>(
-      *cache, auth::ThrottlePolicy{.max_failures_per_account = 10, .max_failures_per_address = 30, .enabled = config.throttle},
+      *cache, auth::ThrottlePolicy{.max_failures_per_pair = 10, .max_failures_per_address = 30, .account_alarm = 0,
+                           .max_failures_per_account = 10, .enabled = config.throttle},
       "reset");
+  // Signups: 10 an hour from one client (the per-address mail limit guards the mailbox).
+  signup_throttle = std::make_unique<auth::LoginThrottle>(
+      *cache,
+      auth::ThrottlePolicy{.max_failures_per_pair = 0, .max_failures_per_address = 10, .account_alarm = 0,
+                           .window = std::chrono::hours(1), .enabled = config.throttle},
+      "signup");
   codes = std::make_unique<auth::ResetCodes>(
       *cache, config.secret_key, auth::ResetCodePolicy{.lifetime = std::chrono::seconds(config.reset_code_seconds)});
+  auth::Backends backends = parts.backends;
+  if (backends.empty())
+    for (const auto& name : config.authentication_backends) backends.push_back(auth::builtin_backend(name));
   auth::AccountOptions options{.secret_key = config.secret_key,
-                               .backends = parts.backends.empty() ? auth::Backends{std::make_shared<auth::ModelBackend>()}
-                                                                  : parts.backends,
+                               .backends = std::move(backends),
                                .session_age = std::chrono::seconds(config.session_age_seconds),
-                               .clock = clock};
+                               .clock = clock,
+                               .unique_email = config.unique_email,
+                               .email_verification = config.email_verification};
   accounts = std::make_unique<auth::Accounts>(
-      auth::AccountParts{*db, *store, *pool, *throttle, *forgot_throttle, *reset_throttle, *codes}, std::move(options));
+      auth::AccountParts{*db, *store, *pool, *throttle, *forgot_throttle, *reset_throttle, *codes, *signup_throttle}, std::move(options));
   metrics.gauge("gatehouse_hash_pool_queue_depth", "Password hashing requests waiting.",
                 [p = pool.get()] { return static_cast<double>(p->queue_depth()); });
 }
@@ -126,7 +143,8 @@ http::Handler AccountsServer::Impl::handler() {
   const web::SessionOptions session{.age = std::chrono::seconds(config.session_age_seconds),
                                     .secure = config.secure_cookies,
                                     .clock = clock};
-  return http::chain({metrics.middleware(), http::security_headers(), web::csrf_middleware({.secure = config.secure_cookies}),
+  return http::chain({web::forwarded_middleware(config.trusted_proxies), metrics.middleware(), http::security_headers(security()),
+                      web::csrf_middleware({.secure = config.secure_cookies}),
                       web::session_middleware(*store, session), web::authentication_middleware(*db, config.secret_key),
                       web::faults_middleware(accounts::fault_page(*site))},
                      router.handler());
@@ -139,8 +157,12 @@ AccountsServer::AccountsServer(Config config, ServerParts parts) : impl_(std::ma
   impl_->make_operations(parts);
   impl_->add_routes();
   Config& cfg = impl_->config;
-  impl_->server = std::make_unique<http::Server>(http::ServerOptions{.bind = cfg.bind, .access_log = cfg.access_log},
-                                                 impl_->handler());
+  impl_->server = std::make_unique<http::Server>(
+      http::ServerOptions{.bind = cfg.bind,
+                          .access_log = cfg.access_log,
+                          .max_connections = static_cast<std::size_t>(cfg.max_connections),
+                          .security = impl_->security()},
+      impl_->handler());
   if (cfg.site_url.empty())
     cfg.site_url = "http://" + cfg.bind.substr(0, cfg.bind.rfind(':')) + ":" + std::to_string(impl_->server->port());
   impl_->background = std::make_unique<Background>(*impl_->db, cfg, *impl_->cache, parts.email, *impl_->clock);

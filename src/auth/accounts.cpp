@@ -1,6 +1,10 @@
 #include "gatehouse/auth/accounts.h"
 
+#include <unistr.h>
+
+#include "gatehouse/auth/email_addresses.h"
 #include "gatehouse/auth/login.h"
+#include "gatehouse/db/transaction.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/core/encoding.h"
 #include "gatehouse/models/manager.h"
@@ -28,14 +32,8 @@ void guarded(const OutcomeDone& done, F&& f) {
   done(std::move(*failed));
 }
 
-// The throttle's account key: the username as ModelBackend looks it up
-// (NFKC), so look-alike spellings of one name share one count.
-std::string throttle_account(const std::string& identifier) {
-  try {
-    return normalize_username(identifier);
-  } catch (const std::invalid_argument&) {  // not UTF-8: counted as the bytes it is
-    return identifier;
-  }
+bool is_utf8(std::string_view s) {
+  return u8_check(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()) == nullptr;
 }
 
 std::vector<std::string> messages(const std::vector<passwords::ValidationError>& errors) {
@@ -60,7 +58,7 @@ std::vector<std::string> Accounts::password_problems(const std::string& password
 
 void Accounts::login(Credentials credentials, Client client, sessions::SessionRecord& session, OutcomeDone done) {
   guarded(done, [&] {
-    if (auto wait = parts_.login_throttle.retry_after(throttle_account(credentials.identifier), client.address))
+    if (auto wait = parts_.login_throttle.retry_after(credentials.identifier, client.address))
       return done(Outcome::throttle(*wait));
     auto on_answer = [this, credentials, client, &session, done](Authenticated a) {
       finish_login(a, credentials, client, session, done);
@@ -74,15 +72,21 @@ void Accounts::finish_login(const Authenticated& a, const Credentials& credentia
                             sessions::SessionRecord& session, const OutcomeDone& done) {
   guarded(done, [&] {
     if (a.error) std::rethrow_exception(a.error);  // a dependency: not the user's failure
-    const std::string account = throttle_account(credentials.identifier);
     if (!a.user) {
-      parts_.login_throttle.record_failure(account, client.address);
+      parts_.login_throttle.record_failure(credentials.identifier, client.address);
       return done(Outcome::refused());
     }
     User user = *a.user;
+    bool confirmed = true;
+    {
+      auto c = parts_.db.acquire();
+      confirmed = address_ok(*c, user);
+      if (!confirmed && !user.email.empty()) send_confirmation(*c, user);  // the password was right: send the link again
+    }
+    if (!confirmed) return done(Outcome{Outcome::Kind::unconfirmed, {}, {}, {}, std::move(user)});
     auth::login(parts_.db, parts_.sessions, session, user, a.backend, options_.secret_key, client, options_.session_age,
                 *options_.clock);
-    parts_.login_throttle.reset(account);
+    parts_.login_throttle.reset(credentials.identifier, client.address);
     done(Outcome::success(std::move(user)));
   });
 }
@@ -115,8 +119,10 @@ std::optional<User> Accounts::user_of(const sessions::SessionRecord& session) {
 
 // ---- signup ---------------------------------------------------------------------------
 
-void Accounts::signup(SignupForm form, OutcomeDone done) {
+void Accounts::signup(SignupForm form, const Client& client, OutcomeDone done) {
   guarded(done, [&] {
+    if (auto wait = parts_.signup_throttle.retry_after({}, client.address)) return done(Outcome::throttle(*wait));
+    parts_.signup_throttle.record_failure({}, client.address);  // every attempt counts
     User u;
     FieldErrors errors;
     try {
@@ -127,44 +133,88 @@ void Accounts::signup(SignupForm form, OutcomeDone done) {
     }
     u.email = normalize_email(form.email);
     if (auto e = email_error(u.email)) errors["email"].push_back(*e);
+    else if (u.email.empty() && options_.email_verification != EmailVerification::none)
+      errors["email"].push_back("This field is required.");
     for (auto& p : password_problems(form.password, u)) errors["password"].push_back(std::move(p));
     if (errors.empty()) {
       auto c = parts_.db.acquire();
       if (UserManager(*c).exists({models::eq("username", u.username)})) errors["username"].push_back(kUsernameTaken);
+      if (options_.unique_email && !u.email.empty() &&
+          !c->execute("SELECT 1 FROM auth_user WHERE lower(email) = lower(?) LIMIT 1", {u.email}).rows.empty())
+        errors["email"].push_back("A user is already registered with this email address.");
     }
     if (!errors.empty()) return done(Outcome::invalid(std::move(errors)));
     parts_.pool.make_password(form.password, [this, u, done](const std::string* encoded, std::exception_ptr e) mutable {
       guarded(done, [&] {
         if (encoded == nullptr) std::rethrow_exception(e);
         u.set_password(EncodedPassword::from_hash(*encoded));
-        std::optional<User> made;
-        try {
-          auto c = parts_.db.acquire();
-          made = UserManager(*c).create(u);
-        } catch (const db::DatabaseError& de) {
-          if (de.kind() != db::ErrorKind::unique_violation) throw;  // a race with another signup of the name
-          return done(Outcome::invalid({{"username", {kUsernameTaken}}}));
-        }
+        std::optional<User> made = create(std::move(u));
+        if (!made) return done(Outcome::invalid({{"username", {kUsernameTaken}}}));
         done(Outcome::success(std::move(made)));
       });
     });
   });
 }
 
+// The user, and (when addresses are confirmed) their address row and the job
+// that emails its link, in one transaction; nullopt when the username was
+// taken meanwhile (a race with another signup of the name).
+std::optional<User> Accounts::create(User u) {
+  auto c = parts_.db.acquire();
+  try {
+    db::Transaction tx(*c);
+    User made = UserManager(*c).create(u);
+    // The confirmation is the welcome email (its job keyed as the welcome would be).
+    if (options_.email_verification != EmailVerification::none)
+      send_confirmation(*c, made, "mail.welcome:" + std::to_string(made.id));
+    tx.commit();
+    return made;
+  } catch (const db::DatabaseError& de) {
+    if (de.kind() != db::ErrorKind::unique_violation) throw;
+    return std::nullopt;
+  }
+}
+
+// Enqueues the confirmation email for the user's address (on `conn`, in the caller's transaction).
+void Accounts::send_confirmation(db::Connection& conn, const User& user, std::string idempotency_key) const {
+  const EmailAddress address = address_of(conn, user);
+  tasks::enqueue(conn, kConfirmEmailJob, "{\"address_id\":" + std::to_string(address.id) + "}",
+                 {.idempotency_key = std::move(idempotency_key)}, *options_.clock);
+}
+
+bool Accounts::address_ok(db::Connection& conn, const User& user) const {
+  return options_.email_verification != EmailVerification::mandatory || email_verified(conn, user);
+}
+
+Outcome Accounts::confirm_email(const std::string& key) {
+  try {
+    auto c = parts_.db.acquire();
+    const auto confirmed = auth::confirm_email(*c, key, options_.secret_key, *options_.clock);
+    if (!confirmed) return Outcome::refused();
+    return Outcome::success(models::Manager<User>(*c).get(confirmed->user_id));
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+}
+
 // ---- password change ---------------------------------------------------------------------
 
-void Accounts::change_password(User user, std::string old_password, std::string new_password,
+void Accounts::change_password(User user, std::string old_password, std::string new_password, const Client& client,
                                sessions::SessionRecord& session, OutcomeDone done) {
   guarded(done, [&] {
+    if (auto wait = parts_.login_throttle.retry_after(user.username, client.address)) return done(Outcome::throttle(*wait));
     if (auto problems = password_problems(new_password, user); !problems.empty())
       return done(Outcome::invalid({{"new_password", problems}}));
     const std::string encoded = user.password().encoded();
     parts_.pool.check(std::move(old_password), encoded,
-                      [this, user, new_password, &session, done](const passwords::CheckResult* res,
-                                                                 std::exception_ptr e) mutable {
+                      [this, user, new_password, address = client.address, &session, done](
+                          const passwords::CheckResult* res, std::exception_ptr e) mutable {
                         guarded(done, [&] {
                           if (res == nullptr) std::rethrow_exception(e);
-                          if (!res->correct) return done(Outcome::invalid({{"old_password", {kOldPasswordWrong}}}));
+                          if (!res->correct) {
+                            parts_.login_throttle.record_failure(user.username, address);
+                            return done(Outcome::invalid({{"old_password", {kOldPasswordWrong}}}));
+                          }
                           user.set_password(new_password);  // on the pool thread: hashing stays off the server threads
                           {
                             auto c = parts_.db.acquire();
@@ -187,7 +237,8 @@ void Accounts::change_password(User user, std::string old_password, std::string 
 Outcome Accounts::forgot(std::string_view email_in, const Client& client, const char* job) {
   try {
     const std::string email = normalize_email(email_in);
-    if (email.empty() || email_error(email)) return Outcome::invalid({{"email", {"Enter a valid email address."}}});
+    if (email.empty() || !is_utf8(email) || email_error(email))
+      return Outcome::invalid({{"email", {"Enter a valid email address."}}});
     if (auto wait = parts_.forgot_throttle.retry_after(email, client.address)) return Outcome::throttle(*wait);
     parts_.forgot_throttle.record_failure(email, client.address);  // every request counts
     // The same work whether or not the address has an account: one job, whose

@@ -75,12 +75,15 @@ struct Attempt : std::enable_shared_from_this<Attempt> {
 }  // namespace
 
 void check_candidate(const BackendContext& ctx, std::optional<User> user, std::string password, BackendDone done) {
-  const std::string encoded = user ? user->password().encoded() : dummy_hash();
+  // An unusable password ("!...") would answer at once: check the dummy hash
+  // instead, so such an account costs what any other does (and fails).
+  const bool usable = user && passwords::is_password_usable(user->password().encoded());
+  const std::string encoded = usable ? user->password().encoded() : dummy_hash();
   ctx.pool.check(password, encoded,
-                 [ctx, user = std::move(user), password, done = std::move(done)](const passwords::CheckResult* res,
+                 [ctx, user = std::move(user), usable, password, done = std::move(done)](const passwords::CheckResult* res,
                                                                                 std::exception_ptr error) mutable {
                    if (res == nullptr) return done(std::nullopt, error);
-                   if (!res->correct || !user || !user->is_active) return done(std::nullopt, nullptr);
+                   if (!res->correct || !usable || !user->is_active) return done(std::nullopt, nullptr);
                    try {
                      if (res->needs_upgrade) upgrade_hash(ctx, *user, password);
                    } catch (...) {

@@ -1,25 +1,61 @@
 #include "gatehouse/auth/throttle.h"
 
+#include <unicase.h>
+#include <unistr.h>
+#include <uninorm.h>
+
+#include <cstdlib>
+
 #include "gatehouse/core/encoding.h"
 #include "gatehouse/crypto/sha.h"
 
 namespace gatehouse::auth {
 
+namespace {
+std::string digest(const std::string& s) { return core::hex_encode(crypto::sha256(s)).substr(0, 40); }
+
+std::optional<std::chrono::seconds> later(std::optional<std::chrono::seconds> a, std::optional<std::chrono::seconds> b) {
+  if (a && b) return std::max(*a, *b);
+  return a ? a : b;
+}
+}  // namespace
+
+std::string LoginThrottle::account_of(const std::string& account) {
+  if (u8_check(reinterpret_cast<const std::uint8_t*>(account.data()), account.size()) != nullptr)
+    return account;  // not UTF-8: compared as the bytes it is
+  std::size_t length = 0;
+  std::uint8_t* folded = u8_casefold(reinterpret_cast<const std::uint8_t*>(account.data()), account.size(), nullptr,
+                                     UNINORM_NFKC, nullptr, &length);
+  if (folded == nullptr) return account;  // not UTF-8: compared as the bytes it is
+  std::string out(reinterpret_cast<const char*>(folded), length);
+  std::free(folded);
+  return out;
+}
+
+// Hashed: any length and any bytes make a short, valid key.
 std::string LoginThrottle::account_key(const std::string& account) const {
-  std::string lower = account;
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  // Hashed: any length and any bytes make a short, valid key.
-  return "throttle:" + scope_ + ":user:" + core::hex_encode(crypto::sha256(lower)).substr(0, 40);
+  return "throttle:" + scope_ + ":user:" + digest(account_of(account));
+}
+
+std::string LoginThrottle::pair_key(const std::string& account, const std::string& address) const {
+  return "throttle:" + scope_ + ":pair:" + digest(account_of(account) + '\0' + address);
 }
 
 std::string LoginThrottle::address_key(const std::string& address) const {
-  return "throttle:" + scope_ + ":addr:" + address.substr(0, 64);
+  return "throttle:" + scope_ + ":addr:" + digest(address);
 }
 
 std::optional<std::chrono::seconds> LoginThrottle::blocked(const std::string& key, int limit) {
+  if (limit <= 0) return std::nullopt;
   const auto count = cache_.get(key);
-  if (!count || std::stoll(*count) < limit) return std::nullopt;
+  if (!count) return std::nullopt;
+  std::int64_t n = 0;
+  try {
+    n = std::stoll(*count);
+  } catch (const std::exception&) {
+    return std::nullopt;  // not a counter of ours
+  }
+  if (n < limit) return std::nullopt;
   const auto left = cache_.ttl(key);
   if (!left) return std::nullopt;
   // Round up: under a second left is still blocked (Retry-After is whole seconds).
@@ -28,18 +64,27 @@ std::optional<std::chrono::seconds> LoginThrottle::blocked(const std::string& ke
 
 std::optional<std::chrono::seconds> LoginThrottle::retry_after(const std::string& account, const std::string& address) {
   if (!policy_.enabled) return std::nullopt;
-  auto a = blocked(account_key(account), policy_.max_failures_per_account);
-  auto b = blocked(address_key(address), policy_.max_failures_per_address);
-  if (a && b) return std::max(*a, *b);
-  return a ? a : b;
+  auto wait = later(blocked(pair_key(account, address), policy_.max_failures_per_pair),
+                    blocked(address_key(address), policy_.max_failures_per_address));
+  wait = later(wait, blocked(account_key(account), policy_.max_failures_per_account));
+  if (auto alarm = blocked(account_key(account), policy_.account_alarm)) {
+    // Under attack: only a client with no recent failure on this account may try.
+    if (blocked(pair_key(account, address), 1)) wait = later(wait, alarm);
+  }
+  return wait;
 }
 
 void LoginThrottle::record_failure(const std::string& account, const std::string& address) {
   if (!policy_.enabled) return;
-  cache_.incr(account_key(account), 1, policy_.window);
+  cache_.incr(pair_key(account, address), 1, policy_.window);
   cache_.incr(address_key(address), 1, policy_.window);
+  cache_.incr(account_key(account), 1, policy_.window);
 }
 
-void LoginThrottle::reset(const std::string& account) { cache_.remove(account_key(account)); }
+void LoginThrottle::reset(const std::string& account, const std::string& address) {
+  if (!policy_.enabled) return;
+  cache_.remove(account_key(account));
+  cache_.remove(pair_key(account, address));
+}
 
 }  // namespace gatehouse::auth

@@ -60,17 +60,42 @@ std::optional<std::string> Request::cookie(std::string_view name) const {
   return std::nullopt;
 }
 
-std::optional<std::string> Request::query_param(std::string_view name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view part = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+Form parse_form(std::string_view text) {
+  Form out;
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const std::string_view part = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (part.empty()) continue;
     const auto eq = part.find('=');
-    if (percent_decode(part.substr(0, eq), true) == name)
-      return eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true);
+    out[percent_decode(part.substr(0, eq), true)] =
+        eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true);
   }
-  return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  Form q = parse_form(query);
+  const auto it = q.find(std::string(name));
+  if (it == q.end()) return std::nullopt;
+  return std::move(it->second);
+}
+
+std::optional<std::string> Request::form_value(std::string_view name) const {
+  const auto type = header("content-type");
+  if (!type || !media_type_is(*type, "application/x-www-form-urlencoded")) return std::nullopt;
+  Form f = parse_form(body);
+  const auto it = f.find(std::string(name));
+  if (it == f.end()) return std::nullopt;
+  return std::move(it->second);
+}
+
+bool media_type_is(std::string_view content_type, std::string_view media_type) {
+  const std::string_view type = content_type.substr(0, content_type.find(';'));
+  std::size_t b = 0, e = type.size();
+  while (b < e && (type[b] == ' ' || type[b] == '\t')) ++b;
+  while (e > b && (type[e - 1] == ' ' || type[e - 1] == '\t')) --e;
+  return iequals(type.substr(b, e - b), media_type);
 }
 
 Response& Response::set_header(std::string name, std::string value) {

@@ -27,8 +27,19 @@ std::string number(double v) {
 }
 }  // namespace
 
+namespace {
+// The methods a label may name; any other is "other", so a client inventing
+// methods cannot grow the series without bound (routes are the router's
+// patterns and statuses three digits: both bounded already).
+std::string_view method_label(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    if (method == known) return known;
+  return "other";
+}
+}  // namespace
+
 void Metrics::observe_request(const std::string& route, const std::string& method, int status, double seconds) {
-  const std::string key = "route=\"" + label(route.empty() ? "(none)" : route) + "\",method=\"" + label(method) +
+  const std::string key = "route=\"" + label(route.empty() ? "(none)" : route) + "\",method=\"" + std::string(method_label(method)) +
                           "\",status=\"" + std::to_string(status) + "\"";
   std::lock_guard lock(mu_);
   Series& s = requests_[key];
@@ -86,14 +97,19 @@ Middleware Metrics::middleware() {
   };
 }
 
-Middleware security_headers() {
-  return [](RequestPtr req, Responder respond, const Handler& next) {
-    next(std::move(req), respond.then([](Response r) {
-      r.set_header("X-Content-Type-Options", "nosniff");
-      r.set_header("Referrer-Policy", "same-origin");
-      r.set_header("X-Frame-Options", "DENY");
-      r.set_header("Content-Security-Policy",
-                   "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'");
+void add_security_headers(Response& r, const SecurityHeaders& options) {
+  r.set_header("X-Content-Type-Options", "nosniff");
+  r.set_header("Referrer-Policy", "same-origin");
+  r.set_header("X-Frame-Options", "DENY");
+  r.set_header("Content-Security-Policy",
+               "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'");
+  if (options.hsts_seconds > 0) r.set_header("Strict-Transport-Security", "max-age=" + std::to_string(options.hsts_seconds));
+}
+
+Middleware security_headers(SecurityHeaders options) {
+  return [options](RequestPtr req, Responder respond, const Handler& next) {
+    next(std::move(req), respond.then([options](Response r) {
+      add_security_headers(r, options);
       return r;
     }));
   };

@@ -4,6 +4,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -38,6 +40,23 @@ std::pair<std::string, std::uint16_t> parse_bind(const std::string& bind) {
   return {host.empty() ? "127.0.0.1" : host, static_cast<std::uint16_t>(p)};
 }
 
+// The path as the access log shows it: a route with parameters is logged as
+// its pattern, so a secret in the URL (a reset link's token, a confirmation
+// key) never reaches the log.
+std::string logged_path(const Request& req) {
+  return req.route.find('{') != std::string::npos ? req.route : req.path;
+}
+
+// Whether a Transfer-Encoding value is exactly "chunked" (case aside, spaces trimmed).
+bool only_chunked(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v.size() != 7) return false;
+  for (std::size_t i = 0; i < 7; ++i)
+    if (std::tolower(static_cast<unsigned char>(v[i])) != "chunked"[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -56,8 +75,14 @@ struct Server::Impl {
   std::unique_ptr<net::steady_timer> drain_timer;
   std::unique_ptr<net::signal_set> signal_set;
   std::uint16_t port = 0;
+  bool accept_paused = false;  // at max_connections (under sessions_mu)
+  std::unique_ptr<net::steady_timer> accept_timer;
+  std::chrono::milliseconds accept_backoff{0};
+  std::chrono::steady_clock::time_point last_accept_log{};
+  std::uint64_t accept_errors_not_logged = 0;
 
   void accept();
+  void on_accept_error(const beast::error_code& ec);
   void begin_stop();
   void session_ended();
 };
@@ -143,10 +168,18 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     req->received = std::chrono::steady_clock::now();
     req->client_address = client_;
     req->method = "-";
-    write(req, Response::error(status, code, detail));
+    lingering_ = true;
+    Response r = Response::error(status, code, detail);
+    add_security_headers(r, server_.opts.security);
+    write(req, std::move(r));
   }
 
   void dispatch(bhttp::request<bhttp::string_body> msg) {
+    // RFC 9112 6.1: a request whose last transfer coding is not chunked, or
+    // with codings a server does not know, gets 400 — never "no body", which a
+    // proxy that reads it otherwise would turn into a smuggled request.
+    if (const auto te = msg.find(bhttp::field::transfer_encoding); te != msg.end() && !only_chunked(std::string_view(te->value().data(), te->value().size())))
+      return reject(400, "bad_transfer_encoding", "only Transfer-Encoding: chunked is accepted");
     busy_ = true;
     keep_alive_ = msg.keep_alive() && !server_.stopping;
     auto req = std::make_shared<Request>();
@@ -219,7 +252,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       std::fprintf(stderr,
                    "{\"event\":\"request\",\"method\":\"%s\",\"path\":\"%s\",\"route\":\"%s\",\"status\":%d,"
                    "\"ms\":%.3f,\"bytes\":%zu,\"client\":\"%s\"}\n",
-                   json_escape(req.method).c_str(), json_escape(req.path).c_str(), json_escape(req.route).c_str(), status,
+                   json_escape(req.method).c_str(), json_escape(logged_path(req)).c_str(), json_escape(req.route).c_str(), status,
                    ms, bytes, json_escape(req.client_address).c_str());
     }
     try {
@@ -239,7 +272,24 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (lingering_ && !ec && server_.opts.linger.count() > 0) return linger();
     stream_.socket().close(ec);
+  }
+
+  // Reads and drops what the client still sends, until it stops (EOF or an
+  // error) or the linger time is spent, then closes.
+  void linger() {
+    lingering_ = false;
+    stream_.expires_after(server_.opts.linger);
+    drain_ = std::make_shared<std::array<char, 16384>>();
+    drain();
+  }
+  void drain() {
+    stream_.async_read_some(net::buffer(*drain_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) return self->drain();
+      beast::error_code ignored;
+      self->stream_.socket().close(ignored);
+    });
   }
 
   Impl& server_;
@@ -251,18 +301,45 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string client_;
   bool keep_alive_ = true;
   bool counted_ = false;
+  bool lingering_ = false;  // an early answer: drain before closing
+  std::shared_ptr<std::array<char, 16384>> drain_;
   std::atomic<bool> busy_{false};
 };
 
 void Server::Impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || stopping) return;
-      std::fprintf(stderr, "{\"level\":\"warning\",\"event\":\"accept_failed\",\"error\":\"%s\"}\n", ec.message().c_str());
-    } else {
-      std::make_shared<Session>(*this, std::move(socket))->start();
+    if (ec == net::error::operation_aborted || stopping) return;
+    if (ec) return on_accept_error(ec);
+    accept_backoff = std::chrono::milliseconds(0);
+    std::make_shared<Session>(*this, std::move(socket))->start();
+    {
+      std::lock_guard lock(sessions_mu);
+      if (sessions.size() >= opts.max_connections) {
+        accept_paused = true;  // session_ended() accepts again
+        return;
+      }
     }
-    if (!stopping) accept();
+    accept();
+  });
+}
+
+// Out of file descriptors (or memory), accepting again at once would spin a
+// core and the log: wait, doubling up to a second, and log once a second.
+void Server::Impl::on_accept_error(const beast::error_code& ec) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_log >= std::chrono::seconds(1)) {
+    std::fprintf(stderr,
+                 "{\"level\":\"warning\",\"event\":\"accept_failed\",\"error\":\"%s\",\"failures_not_logged\":%llu}\n",
+                 ec.message().c_str(), static_cast<unsigned long long>(accept_errors_not_logged));
+    last_accept_log = now;
+    accept_errors_not_logged = 0;
+  } else {
+    ++accept_errors_not_logged;
+  }
+  accept_backoff = std::min(std::chrono::milliseconds(1000), std::max(std::chrono::milliseconds(10), accept_backoff * 2));
+  accept_timer = std::make_unique<net::steady_timer>(control, accept_backoff);
+  accept_timer->async_wait([this](beast::error_code e) {
+    if (!e && !stopping) accept();
   });
 }
 
@@ -292,7 +369,14 @@ void Server::Impl::begin_stop() {
 }
 
 void Server::Impl::session_ended() {
-  if (!stopping) return;
+  if (!stopping) {
+    std::lock_guard lock(sessions_mu);
+    if (accept_paused && sessions.size() < opts.max_connections) {
+      accept_paused = false;
+      net::post(control, [this] { accept(); });
+    }
+    return;
+  }
   std::lock_guard lock(sessions_mu);
   if (sessions.empty()) net::post(control, [this] {
       if (drain_timer) drain_timer->cancel();

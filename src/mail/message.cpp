@@ -1,5 +1,8 @@
 #include "gatehouse/mail/message.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -88,7 +91,11 @@ std::string encode_header_words(const std::string& text) {
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t end = std::min(text.size(), i + 45);
-    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    // Back to the start of a character, but never to `i`: bytes that are not
+    // UTF-8 (45 continuation bytes in a row) are cut where they are.
+    while (end > i + 1 && end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (end == i + 1 && end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+      end = std::min(text.size(), i + 45);
     if (!out.empty()) out += " ";
     out += "=?utf-8?b?" + core::base64_encode(text.substr(i, end - i)) + "?=";
     i = end;
@@ -142,6 +149,14 @@ std::string EmailMessage::address_of(const std::string& m) {
   return m;
 }
 
+namespace {
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+}  // namespace
+
 std::string EmailMessage::to_mime() const {
   if (recipients().empty()) throw std::invalid_argument("an email needs at least one recipient");
   refuse_injection(subject, "the subject");
@@ -157,7 +172,9 @@ std::string EmailMessage::to_mime() const {
     const auto at = addr.rfind('@');
     return at == std::string::npos ? std::string("localhost") : addr.substr(at + 1);
   }();
-  out += "Message-ID: <" + core::random_string(24) + "@" + domain + ">\r\n";
+  // One Message-ID: the caller's, if it gave one (Django's make_msgid unless set).
+  const bool own_id = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return iequals_ascii(h.first, "Message-ID"); });
+  if (!own_id) out += "Message-ID: <" + core::random_string(24) + "@" + domain + ">\r\n";
   for (const auto& [name, value] : headers) {
     refuse_injection(name, "a header name");
     refuse_injection(value, "a header value");

@@ -23,8 +23,14 @@ Authentication& state(const http::Request& request) {
 
 http::Middleware authentication_middleware(db::Database& db, std::string secret_key) {
   return [&db, secret_key = std::move(secret_key)](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
-    req->set(std::make_shared<Authentication>(Authentication{&db, secret_key, std::nullopt}));
-    next(std::move(req), std::move(respond));
+    auto a = std::make_shared<Authentication>(Authentication{&db, secret_key, std::nullopt});
+    req->set(a);
+    // What a logged-in user was shown is theirs alone: no cache keeps it.
+    next(std::move(req), respond.then([a](http::Response r) {
+      if (a->user && std::holds_alternative<auth::User>(*a->user) && !r.header("cache-control"))
+        r.set_header("Cache-Control", "no-store");
+      return r;
+    }));
   };
 }
 

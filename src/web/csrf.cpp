@@ -1,6 +1,7 @@
 #include "gatehouse/web/csrf.h"
 
 #include "gatehouse/core/constant_time.h"
+#include "gatehouse/core/encoding.h"
 #include "gatehouse/core/random.h"
 
 namespace gatehouse::web {
@@ -17,13 +18,16 @@ bool unsafe(const std::string& method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS" && method != "TRACE";
 }
 
-std::optional<std::string> form_field(const http::Request& r, std::string_view name) {
-  const auto type = r.header("content-type");
-  if (!type || type->find("application/x-www-form-urlencoded") == std::string_view::npos) return std::nullopt;
-  http::Request form;
-  form.query = r.body;
-  return form.query_param(name);
+// 403 as JSON for the API, as a page (Django's "CSRF verification failed") elsewhere.
+http::Response csrf_failure(const http::Request& req, std::string_view detail) {
+  if (req.path.starts_with("/api/")) return http::Response::error(403, "csrf_failed", detail);
+  return http::Response::text(403,
+                              "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>403 Forbidden</title>"
+                              "</head><body><h1>Forbidden (403)</h1><p>CSRF verification failed. Request aborted.</p><p>" +
+                                  core::html_escape(detail) + "</p></body></html>",
+                              "text/html; charset=utf-8");
 }
+
 }  // namespace
 
 std::string new_csrf_secret() { return core::random_string(kCsrfSecretLength); }
@@ -85,7 +89,7 @@ std::string csrf_token(http::Request& request) { return mask_csrf_secret(csrf_se
 
 http::Middleware csrf_middleware(CsrfOptions options) {
   return [options](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
-    const auto reject = [&](std::string_view detail) { respond(http::Response::error(403, "csrf_failed", detail)); };
+    const auto reject = [&](std::string_view detail) { respond(csrf_failure(*req, detail)); };
     if (unsafe(req->method)) {
       const auto cookie = req->cookie("csrftoken");
       const auto secret = cookie ? unmask_csrf_token(*cookie) : std::nullopt;
@@ -102,7 +106,7 @@ http::Middleware csrf_middleware(CsrfOptions options) {
       }
       std::optional<std::string> token;
       if (auto h = req->header("x-csrftoken")) token = std::string(*h);
-      else token = form_field(*req, "csrfmiddlewaretoken");
+      else token = req->form_value("csrfmiddlewaretoken");
       if (!token) return reject("CSRF token missing.");
       const auto given = unmask_csrf_token(*token);
       if (!given || !core::constant_time_equal(*given, *secret)) return reject("CSRF token incorrect.");

@@ -7,6 +7,9 @@ namespace gatehouse::web {
 using http::Response;
 
 namespace {
+constexpr std::string_view kConfirmFirst =
+    "Confirm your email address first: we have emailed you a link to do it.";
+
 Response with_retry(Response r, std::chrono::seconds retry_after) {
   r.set_header("Retry-After", std::to_string(std::max<long long>(1, retry_after.count())));
   return r;
@@ -54,6 +57,8 @@ Response failure(const auth::Outcome& o, std::string_view bad_credentials, std::
       return busy(o.retry_after);
     case Kind::unavailable:
       return unavailable(o.retry_after, o.dependency);
+    case Kind::unconfirmed:
+      return Response::error(403, "email_unconfirmed", kConfirmFirst);
     case Kind::ok:
       break;
   }

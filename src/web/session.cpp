@@ -16,6 +16,13 @@ const sessions::SessionRecord* Session::record() {
   if (!loaded_) {
     if (cookie_) record_ = store_.load(*cookie_);  // may throw: then nothing counts as loaded
     loaded_ = true;
+    // "Last seen" moves at most once a minute: one write a minute per active
+    // session, not one per request.
+    const auto now = models::Timestamp::now(*options_.clock);
+    if (record_ && now.time - record_->last_seen.time >= std::chrono::minutes(1)) {
+      record_->last_seen = now;
+      modified_ = true;
+    }
   }
   return record_ ? &*record_ : nullptr;
 }

@@ -8,11 +8,13 @@
 #include <thread>
 
 #include "gatehouse/app/server.h"
+#include "gatehouse/core/clock.h"
 #include "gatehouse/auth/models.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/mail/backend.h"
 #include "gatehouse/models/manager.h"
+#include "gatehouse/tasks/tasks.h"
 #include "api_browser.h"
 #include "http_client.h"
 #include "accounts_server.h"
@@ -259,7 +261,10 @@ TEST_P(Api, SignupSendsAWelcomeEmailThroughTheOutbox) {
   EXPECT_TRUE(has_id) << "the Message-ID carries the job's idempotency key";
   EXPECT_LT(answered, std::chrono::seconds(2)) << "the email is not sent during the request";
   auto conn = server_->database().acquire();
-  EXPECT_EQ(conn->execute("SELECT count(*) FROM gatehouse_task WHERE name = 'mail.welcome' AND state = 'done'").scalar().as_int(), 1);
+  EXPECT_EQ(conn->execute("SELECT count(*) FROM gatehouse_task WHERE idempotency_key LIKE 'mail.welcome:%' AND state = 'done'")
+                .scalar()
+                .as_int(),
+            1);
 }
 
 // The messages the server's worker sent to `address` (memory backend), waiting up to 4 s for `n`.
@@ -380,24 +385,25 @@ TEST_P(Api, LoginPageShowsOneErrorAndNeverRedirectsOffSite) {
   const std::string token = b.token();
   ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "ada"}, {"email", "a@example.com"}, {"password", kGood}}.dump()).status, 201);
   b.set_token("");
-  Reply r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + token + "&username=ada&password=wrong&next=%2Fx");
+  Reply r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + b.cookie("csrftoken") + "&username=ada&password=wrong&next=%2Fx");
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.raw.find("Please enter a correct username and password"), std::string::npos);
   EXPECT_NE(r.raw.find("value=\"ada\""), std::string::npos) << "the username is kept";
   EXPECT_EQ(r.raw.find("wrong"), std::string::npos) << "the password is never echoed";
-  r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + token + "&username=nobody&password=wrong");
+  r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + b.cookie("csrftoken") + "&username=nobody&password=wrong");
   EXPECT_NE(r.raw.find("Please enter a correct username and password"), std::string::npos) << "unknown users look the same";
+  // (Each login gives a new CSRF secret, as Django's: the form field takes the current cookie, as a page would.)
   for (const char* next : {"https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "%2F%5Cevil.example"}) {
     r = post_form(b, "/accounts/login/",
-                  "csrfmiddlewaretoken=" + token + "&username=ada&password=" + http::percent_encode(kGood) + "&next=" + next);
+                  "csrfmiddlewaretoken=" + b.cookie("csrftoken") + "&username=ada&password=" + http::percent_encode(kGood) + "&next=" + next);
     EXPECT_EQ(r.status, 302);
     EXPECT_NE(r.raw.find("Location: /accounts/profile/"), std::string::npos) << next << ": " << r.raw.substr(0, 300);
   }
   r = post_form(b, "/accounts/login/",
-                "csrfmiddlewaretoken=" + token + "&username=ada&password=" + http::percent_encode(kGood) +
+                "csrfmiddlewaretoken=" + b.cookie("csrftoken") + "&username=ada&password=" + http::percent_encode(kGood) +
                     "&next=%2Faccounts%2Fpassword_change%2F");
   EXPECT_NE(r.raw.find("Location: /accounts/password_change/"), std::string::npos);
-  r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + token + "&username=&password=");
+  r = post_form(b, "/accounts/login/", "csrfmiddlewaretoken=" + b.cookie("csrftoken") + "&username=&password=");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.raw.find("This field is required."), std::string::npos);
 }
@@ -417,7 +423,299 @@ TEST_P(Api, PagesEscapeWhatUsersTyped) {
 
 INSTANTIATE_TEST_SUITE_P(Deployments, AccessTest, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);
 
+// Hardening (each reproduces a finding of the outside probe).
+TEST_P(Api, AnswersToALoggedInUserAreNeverCached) {
+  {
+    auto c = server_->database().acquire();
+    auth::UserManager(*c).create_user("erin", "erin@example.com", kGood);
+  }
+  Browser b(server_->port());
+  b.fetch_csrf();
+  EXPECT_EQ(b.request("GET", "/api/csrf").raw.find("Cache-Control: no-store"), std::string::npos);
+  ASSERT_EQ(b.request("POST", "/api/login", json{{"username", "erin"}, {"password", kGood}}.dump()).status, 200);
+  for (const char* path : {"/api/me", "/api/sessions", "/accounts/profile/"})
+    EXPECT_NE(b.request("GET", path).raw.find("Cache-Control: no-store"), std::string::npos) << path;
+}
+
+TEST_P(Api, PasswordChangeRotatesTheSessionKeyAndThrottlesTheOldPassword) {
+  {
+    auto c = server_->database().acquire();
+    auth::UserManager(*c).create_user("finn", "finn@example.com", kGood);
+  }
+  Browser b(server_->port());
+  b.fetch_csrf();
+  ASSERT_EQ(b.request("POST", "/api/login", json{{"username", "finn"}, {"password", kGood}}.dump()).status, 200);
+  const std::string before = b.session();
+  const std::string new_pw = "an entirely different passphrase";
+  ASSERT_EQ(b.request("POST", "/api/password/change", json{{"old_password", kGood}, {"new_password", new_pw}}.dump()).status, 204);
+  EXPECT_NE(b.session(), before) << "a new session key, as Django's update_session_auth_hash";
+  EXPECT_EQ(b.request("GET", "/api/me").status, 200);
+  Browser old(server_->port());
+  old.fetch_csrf();
+  old.set_session(before);
+  EXPECT_EQ(old.request("GET", "/api/me").status, 401) << "the old key is dead";
+  int throttled_at = -1;
+  for (int i = 0; i < 8 && throttled_at < 0; ++i) {
+    const Reply r = b.request("POST", "/api/password/change", json{{"old_password", "guess" + std::to_string(i)}, {"new_password", kGood}}.dump());
+    if (r.status == 429) throttled_at = i;
+    else EXPECT_EQ(r.status, 400);
+  }
+  EXPECT_EQ(throttled_at, 5) << "wrong old passwords count as failed logins";
+}
+
+TEST_P(Api, ExactMediaTypesAndBytesThatAreNotUtf8) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  EXPECT_EQ(b.request("POST", "/api/login", json{{"username", "x"}, {"password", "y"}}.dump(), "text/plain; x=application/json").status, 415);
+  Reply r = b.request("POST", "/accounts/password_reset/", "csrfmiddlewaretoken=" + b.token() + "&email=a%FF%FE%40example.com",
+                      "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_NE(r.raw.find("Enter a valid email address."), std::string::npos);
+  EXPECT_EQ(b.request("POST", "/api/password/forgot", "{\"email\": \"a\xff@example.com\"}").status, 400);
+}
+
+TEST_P(Api, ACsrfFailureOnAPageIsAPage) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  b.set_token("");
+  const Reply r = b.request("POST", "/accounts/login/", "username=a&password=b", "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.raw.find("text/html"), std::string::npos);
+  EXPECT_NE(r.raw.find("CSRF verification failed"), std::string::npos);
+}
+
+TEST_P(Api, ALinkLikeUsernameStaysOutOfTheEmail) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  const std::string address = "lure-" + std::to_string(server_->port()) + "@example.com";
+  ASSERT_EQ(b.request("POST", "/api/signup",
+                      json{{"username", "Click.evil.example.to.unlock"}, {"email", address}, {"password", kGood}}.dump()).status, 201);
+  std::vector<mail::EmailMessage> mine;
+  for (int i = 0; i < 200 && mine.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (auto& m : mail::memory_outbox())
+      if (!m.to.empty() && m.to[0] == address) mine.push_back(m);
+  }
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].body.find("evil.example"), std::string::npos) << mine[0].body;
+  EXPECT_TRUE(mine[0].body.starts_with("Hello,\n"));
+  std::size_t ids = 0;
+  const std::string mime = mine[0].to_mime();
+  for (std::size_t p = mime.find("Message-ID:"); p != std::string::npos; p = mime.find("Message-ID:", p + 1)) ++ids;
+  EXPECT_EQ(ids, 1u) << "one Message-ID header";
+}
+
+TEST_P(Api, SignupsFromOneClientAreThrottled) {
+  Browser b(server_->port());
+  b.fetch_csrf();
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = "s" + std::to_string(i);
+    EXPECT_EQ(b.request("POST", "/api/signup", json{{"username", name}, {"email", name + "@example.com"}, {"password", kGood}}.dump()).status, 201);
+  }
+  const Reply r = b.request("POST", "/api/signup", json{{"username", "s10"}, {"email", "s10@example.com"}, {"password", kGood}}.dump());
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.raw.find("Retry-After: "), std::string::npos);
+}
+
+// However many accounts share an address and however often recovery is
+// asked for it, the address gets at most 5 emails an hour.
+TEST_P(Api, AMailboxCannotBeFloodedThroughTheSite) {
+  const std::string address = "shared-" + std::to_string(server_->port()) + "@example.com";
+  Browser b(server_->port());
+  b.fetch_csrf();
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "sh" + std::to_string(i)}, {"email", address}, {"password", kGood}}.dump()).status, 201);
+  const auto to_address = [&] {
+    std::size_t n = 0;
+    for (const auto& m : mail::memory_outbox()) n += !m.to.empty() && m.to[0] == address;
+    return n;
+  };
+  for (int i = 0; i < 100 && to_address() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::size_t welcomes = to_address();
+  EXPECT_EQ(welcomes, 4u) << "the four welcome emails";
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(b.request("POST", "/api/password/forgot", json{{"email", address}}.dump()).status, 202);
+  const auto pending = [&] { return tasks::counts(server_->database()).pending + tasks::counts(server_->database()).running; };
+  for (int i = 0; i < 300 && pending() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(pending(), 0);
+  EXPECT_EQ(to_address(), 5u) << "5 an hour to one address, of 4 welcomes and 20 codes asked for";
+}
+
+TEST(UniqueEmail, ASecondAccountOnAnAddressIsRefusedWhenConfigured) {
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "unique"}, {}, {},
+                                        [](Config& c) { c.unique_email = true; });
+  Browser b(server->port());
+  b.fetch_csrf();
+  ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "u1"}, {"email", "Same@Example.com"}, {"password", kGood}}.dump()).status, 201);
+  const Reply r = b.request("POST", "/api/signup", json{{"username", "u2"}, {"email", "same@example.com"}, {"password", kGood}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(r.body["errors"].contains("email")) << r.raw;
+}
+
 INSTANTIATE_TEST_SUITE_P(Deployments, Api, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);
+
+// Behind a trusted proxy each client is itself: one client's failures throttle
+// that client, not everyone behind the proxy; from an untrusted peer the
+// header is ignored, so a client cannot pose as another.
+Reply login_from(std::uint16_t port, const std::string& forwarded_for, const std::string& password) {
+  Browser b(port);
+  b.fetch_csrf();
+  b.set_header("X-Forwarded-For", forwarded_for);
+  return b.request("POST", "/api/login", json{{"username", "dora"}, {"password", password}}.dump());
+}
+
+TEST(TrustedProxies, EachForwardedClientIsThrottledApart) {
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "proxied"}, {}, {}, [](Config& c) {
+    c.trusted_proxies = {*web::TrustedNetwork::parse("127.0.0.1")};
+  });
+  {
+    auto c = server->database().acquire();
+    auth::UserManager(*c).create_user("dora", "dora@example.com", kGood);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(login_from(server->port(), "198.51.100.6", "bad").status, 401);
+  EXPECT_EQ(login_from(server->port(), "198.51.100.6", kGood).status, 429) << "the guessing client waits";
+  EXPECT_EQ(login_from(server->port(), "192.0.2.1", kGood).status, 200) << "another client behind the proxy does not";
+  EXPECT_EQ(login_from(server->port(), "198.51.100.6, 192.0.2.1", kGood).status, 200)
+      << "the rightmost address is the proxy's word; the left one the client wrote itself";
+}
+
+TEST(TrustedProxies, AnUntrustedPeerCannotNameItsAddress) {
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "direct"});
+  {
+    auto c = server->database().acquire();
+    auth::UserManager(*c).create_user("dora", "dora@example.com", kGood);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(login_from(server->port(), "198.51.100." + std::to_string(i), "bad").status, 401);
+  EXPECT_EQ(login_from(server->port(), "203.0.113.9", "bad").status, 429) << "invented addresses are one client: the peer";
+}
+
+// "Last seen" moves with use, at most once a minute; login gives a new CSRF
+// secret (Django's rotate_token), so a token seen before login is worthless.
+TEST(Sessions, LastSeenMovesAndLoginRotatesTheCsrfSecret) {
+  core::ManualClock clock;
+  ServerParts parts;
+  parts.clock = &clock;
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "seen"}, {}, std::move(parts));
+  {
+    auto c = server->database().acquire();
+    auth::UserManager(*c).create_user("jo", "jo@example.com", kGood);
+  }
+  Browser b(server->port());
+  b.fetch_csrf();
+  const std::string before_login = b.token();
+  const Reply in = b.request("POST", "/api/login", json{{"username", "jo"}, {"password", kGood}}.dump());
+  ASSERT_EQ(in.status, 200);
+  EXPECT_NE(in.raw.find("Set-Cookie: csrftoken="), std::string::npos) << "a new CSRF secret with the login";
+  const std::string current = b.token();
+  b.set_token(before_login);  // a token someone learnt before the login, sent with the browser's cookie
+  EXPECT_EQ(b.request("POST", "/api/logout").status, 403) << "the pre-login token no longer works";
+  b.set_token(current);
+  const auto seen = [&] { return b.request("GET", "/api/sessions").body["sessions"][0]["last_seen"].get<std::string>(); };
+  const std::string first = seen();
+  clock.advance(std::chrono::seconds(30));
+  EXPECT_EQ(seen(), first) << "not a write per request";
+  clock.advance(std::chrono::seconds(45));
+  (void)b.request("GET", "/api/me");
+  EXPECT_GT(seen(), first) << "a minute on, the session list shows the later use";
+}
+
+// Email confirmation (GATEHOUSE_EMAIL_VERIFICATION): the link in the welcome
+// email, a button that confirms on POST only, mandatory login refusal, and
+// keys that expire.
+std::string confirmation_key_in_mail(const std::string& address, std::size_t nth = 0) {
+  for (int i = 0; i < 300; ++i) {
+    std::size_t seen = 0;
+    for (const auto& m : mail::memory_outbox()) {
+      if (m.to.empty() || m.to[0] != address) continue;
+      const auto at = m.body.find("/accounts/confirm-email/");
+      if (at == std::string::npos || seen++ < nth) continue;
+      const auto start = at + std::string("/accounts/confirm-email/").size();
+      return m.body.substr(start, m.body.find('/', start) - start);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return {};
+}
+
+TEST(EmailConfirmation, TheLinkConfirmsOnPostOnlyAndKeysExpire) {
+  core::ManualClock clock;
+  ServerParts parts;
+  parts.clock = &clock;
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "confirm"}, {}, std::move(parts));
+  const std::string address = "gina-" + std::to_string(server->port()) + "@example.com";
+  Browser b(server->port());
+  b.fetch_csrf();
+  ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "gina"}, {"email", address}, {"password", kGood}}.dump()).status, 201);
+  const std::string key = confirmation_key_in_mail(address);
+  ASSERT_FALSE(key.empty()) << "the welcome email carries the link";
+  ASSERT_EQ(b.request("POST", "/api/login", json{{"username", "gina"}, {"password", kGood}}.dump()).status, 200)
+      << "optional: login works before confirming";
+  EXPECT_EQ(b.request("GET", "/api/me").body["email_verified"], false);
+  const Reply page = b.request("GET", "/accounts/confirm-email/" + key + "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(b.request("GET", "/api/me").body["email_verified"], false) << "GET (a mail scanner) confirms nothing";
+  const Reply done = b.request("POST", "/accounts/confirm-email/" + key + "/", "csrfmiddlewaretoken=" + b.token(),
+                               "application/x-www-form-urlencoded");
+  EXPECT_NE(done.raw.find("Email address confirmed"), std::string::npos) << done.raw;
+  EXPECT_EQ(b.request("GET", "/api/me").body["email_verified"], true);
+  std::string tampered = key;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(b.request("POST", "/api/email/confirm", json{{"key", tampered}}.dump()).status, 400);
+  // A second account: its key expires after 3 days.
+  Browser c(server->port());
+  c.fetch_csrf();
+  const std::string other = "hal-" + std::to_string(server->port()) + "@example.com";
+  ASSERT_EQ(c.request("POST", "/api/signup", json{{"username", "hal"}, {"email", other}, {"password", kGood}}.dump()).status, 201);
+  const std::string late = confirmation_key_in_mail(other);
+  ASSERT_FALSE(late.empty());
+  clock.advance(std::chrono::hours(72) + std::chrono::seconds(1));
+  EXPECT_EQ(c.request("POST", "/api/email/confirm", json{{"key", late}}.dump()).status, 400) << "expired";
+}
+
+TEST(EmailConfirmation, MandatoryRefusesLoginUntilTheAddressIsConfirmed) {
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "mandatory"}, {}, {},
+                                        [](Config& c) { c.email_verification = auth::EmailVerification::mandatory; });
+  const std::string address = "ivy-" + std::to_string(server->port()) + "@example.com";
+  Browser b(server->port());
+  b.fetch_csrf();
+  EXPECT_EQ(b.request("POST", "/api/signup", json{{"username", "ivy0"}, {"email", ""}, {"password", kGood}}.dump()).status, 400)
+      << "an address is required when it must be confirmed";
+  ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "ivy"}, {"email", address}, {"password", kGood}}.dump()).status, 201);
+  const Reply refused = b.request("POST", "/api/login", json{{"username", "ivy"}, {"password", kGood}}.dump());
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body["error"], "email_unconfirmed");
+  EXPECT_EQ(b.request("GET", "/api/me").status, 401) << "no session";
+  EXPECT_EQ(b.request("POST", "/api/login", json{{"username", "ivy"}, {"password", "wrong"}}.dump()).status, 401)
+      << "a wrong password says nothing about the address";
+  const std::string resent = confirmation_key_in_mail(address, 1);
+  ASSERT_FALSE(resent.empty()) << "the refused login sent the link again";
+  const Reply ok = b.request("POST", "/api/email/confirm", json{{"key", resent}}.dump());
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_EQ(b.request("POST", "/api/login", json{{"username", "ivy"}, {"password", kGood}}.dump()).status, 200);
+}
+
+// The server authenticates with the backends it is configured with
+// (GATEHOUSE_AUTHENTICATION_BACKENDS=email): the address logs in and the
+// username does not; the session names the backend that accepted it.
+TEST(ConfiguredBackends, TheServerUsesTheBackendsItIsGiven) {
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "email"}, {}, {},
+                                        [](Config& c) { c.authentication_backends = {"email"}; });
+  {
+    auto c = server->database().acquire();
+    auth::UserManager(*c).create_user("ada", "ada@example.com", kGood);
+  }
+  Browser b(server->port());
+  b.fetch_csrf();
+  EXPECT_EQ(b.request("POST", "/api/login", json{{"username", "ada"}, {"password", kGood}}.dump()).status, 401)
+      << "ModelBackend is not configured";
+  ASSERT_EQ(b.request("POST", "/api/login", json{{"username", "ADA@example.com"}, {"password", kGood}}.dump()).status, 200);
+  auto c = server->database().acquire();
+  const auto row = c->execute("SELECT session_data FROM django_session").rows;
+  ASSERT_EQ(row.size(), 1u);
+  const auto data = sessions::decode_session_data(row[0][0].as_text(), std::string(50, 'k'));
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->at("_auth_user_backend"), "gatehouse.auth.backends.EmailBackend");
+}
 
 }  // namespace
 }  // namespace gatehouse::app

@@ -143,7 +143,7 @@ TEST_P(Faults, MailRefusedLeavesTheJobInTheOutboxUntilTheServerTakesIt) {
   const auto welcome_state = [&]() -> std::string {
     for (const auto state : {tasks::State::pending, tasks::State::running, tasks::State::done, tasks::State::dead})
       for (const auto& j : tasks::list(server_->database(), state))
-        if (j.name == "mail.welcome") return std::string(tasks::to_string(j.state));
+        if (j.idempotency_key.starts_with("mail.welcome:")) return std::string(tasks::to_string(j.state));
     return "missing";
   };
   for (int i = 0; i < 500 && faults_->mail_failures == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -159,7 +159,7 @@ class Throttle : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Throttle, PerAccountAndPerAddress) {
   testing::TestCache tc(GetParam());
-  LoginThrottle t(tc.cache(), {.max_failures_per_account = 3, .max_failures_per_address = 5, .window = std::chrono::seconds(1)});
+  LoginThrottle t(tc.cache(), {.max_failures_per_address = 5, .max_failures_per_account = 3, .window = std::chrono::seconds(1)});
   for (int i = 0; i < 3; ++i) {
     EXPECT_FALSE(t.retry_after("ada", "198.51.100.1"));
     t.record_failure("ADA", "198.51.100.1");  // account names are compared case-insensitively
@@ -178,6 +178,51 @@ TEST_P(Throttle, PerAccountAndPerAddress) {
   LoginThrottle other_scope(tc.cache(), {.max_failures_per_account = 1}, "forgot");
   EXPECT_FALSE(other_scope.retry_after("x", "198.51.100.2")) << "scopes count apart";
   t.record_failure(std::string(5000, '\xff'), std::string(300, 'a'));  // any bytes, any length
+}
+
+// The login policy (auth/throttle.h): an attacker cannot lock the victim out,
+// and cannot spread guesses over addresses without limit.
+TEST_P(Throttle, AnotherClientsFailuresNeverLockTheVictimOut) {
+  testing::TestCache tc(GetParam());
+  LoginThrottle t(tc.cache());  // the server's login policy
+  const std::string victim = "192.0.2.10", attacker = "198.51.100.66";
+  for (int i = 0; i < 50; ++i) {
+    if (!t.retry_after("alice", attacker)) t.record_failure("alice", attacker);
+  }
+  EXPECT_TRUE(t.retry_after("alice", attacker)) << "the guessing client waits";
+  EXPECT_FALSE(t.retry_after("alice", victim)) << "the victim, with no failures of their own, may log in";
+  t.reset("alice", victim);  // the victim's success
+  EXPECT_TRUE(t.retry_after("alice", attacker)) << "and the attacker still waits";
+}
+
+TEST_P(Throttle, UnicodeVariantsOfAUsernameShareOneCount) {
+  testing::TestCache tc(GetParam());
+  LoginThrottle t(tc.cache());
+  const std::string a = "198.51.100.7";
+  for (const char* variant : {"alice", "ALICE", "\xef\xbd\x81lice", "\xf0\x9d\x90\x9a\xf0\x9d\x90\xa5ice", "\xe1\xb5\x83lice"})
+    t.record_failure(variant, a);  // alice, ALICE, full-width a, mathematical bold a and l, modifier letter a
+  EXPECT_TRUE(t.retry_after("alice", a)) << "five spellings, one account, one count";
+  EXPECT_TRUE(t.retry_after("\xef\xbd\x81\xef\xbd\x8c\xef\xbd\x89\xef\xbd\x83\xef\xbd\x85", a));
+  EXPECT_EQ(LoginThrottle::account_of("\xef\xbd\x81lice"), "alice");
+  EXPECT_EQ(LoginThrottle::account_of("\xff\xfe"), "\xff\xfe") << "bytes that are not UTF-8 stay as they are";
+}
+
+TEST_P(Throttle, AnAccountUnderAttackGivesEachAddressOneGuess) {
+  testing::TestCache tc(GetParam());
+  LoginThrottle t(tc.cache(), {.window = std::chrono::seconds(2)});  // the login policy, on a short window
+  int guesses = 0;
+  for (int bot = 0; bot < 40; ++bot) {  // 40 addresses, each as many guesses as it is allowed
+    const std::string address = "203.0.113." + std::to_string(bot);
+    while (!t.retry_after("bob", address) && guesses < 1000) {
+      t.record_failure("bob", address);
+      ++guesses;
+    }
+  }
+  // The first two addresses reach the alarm (10) with 5 each; every later one gets 1.
+  EXPECT_EQ(guesses, 10 + 38);
+  EXPECT_FALSE(t.retry_after("bob", "192.0.2.99")) << "a clean client still may";
+  tc.advance(std::chrono::seconds(2));
+  EXPECT_FALSE(t.retry_after("bob", "203.0.113.5")) << "the window ends";
 }
 
 INSTANTIATE_TEST_SUITE_P(Caches, Throttle, ::testing::ValuesIn(testing::all_cache_backends()),

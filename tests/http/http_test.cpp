@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 
+#include "gatehouse/http/metrics.h"
 #include "gatehouse/http/router.h"
 #include "gatehouse/http/server.h"
 #include "http_client.h"
@@ -238,6 +239,88 @@ TEST(HttpMessage, CookiesQueryAndHeaders) {
   resp.set_cookie("sessionid", "k", {.max_age_seconds = 60, .secure = true});
   EXPECT_EQ(resp.headers[0].second, "sessionid=k; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Lax");
   EXPECT_EQ(Response::error(400, "bad\"code", "line\nbreak").body, "{\"error\":\"bad\\\"code\",\"detail\":\"line\\nbreak\"}");
+}
+
+
+// RFC 9112: a transfer coding the server does not implement is a 400, never
+// "no body" (a request-smuggling building block behind a proxy).
+TEST_F(HttpTest, AnUnknownTransferEncodingIs400) {
+  start();
+  for (const char* te : {"gzip", "xchunked", "chunked, identity", "identity"}) {
+    Client c(server_->port());
+    c.send(std::string("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: ") + te + "\r\n\r\nGET /hello/smuggled HTTP/1.1\r\nHost: t\r\n\r\n");
+    const std::string r = c.response();
+    EXPECT_EQ(status_of(r), 400) << te << ": " << r;
+    EXPECT_EQ(r.find("smuggled"), std::string::npos) << te;
+  }
+  Client c(server_->port());
+  c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_EQ(body_of(c.response()), "abc") << "chunked itself still works";
+}
+
+TEST_F(HttpTest, TheServersOwnAnswersCarryTheSecurityHeaders) {
+  ServerOptions o;
+  o.max_header_bytes = 4 * 1024;
+  o.security.hsts_seconds = 31536000;
+  start(o);
+  for (const std::string& bad : {std::string("NOT HTTP\r\n\r\n"),
+                                 "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(8 * 1024, 'a') + "\r\n\r\n"}) {
+    Client c(server_->port());
+    c.send(bad);
+    const std::string r = c.response();
+    EXPECT_TRUE(status_of(r) == 400 || status_of(r) == 431) << r;
+    EXPECT_NE(r.find("X-Content-Type-Options: nosniff"), std::string::npos) << r;
+    EXPECT_NE(r.find("Content-Security-Policy: "), std::string::npos) << r;
+    EXPECT_NE(r.find("Strict-Transport-Security: max-age=31536000"), std::string::npos) << r;
+  }
+}
+
+// After an early 413 the server reads and drops what the client still sends
+// before closing, so a client that writes its whole body first (Python's
+// http.client, requests) reads the 413 instead of a broken pipe.
+TEST_F(HttpTest, AnEarlyAnswerReachesAClientStillSendingItsBody) {
+  ServerOptions o;
+  o.max_body_bytes = 64 * 1024;
+  start(o);
+  Client c(server_->port());
+  const std::size_t body = 4 * 1024 * 1024;
+  c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n");
+  EXPECT_TRUE(c.send_all(std::string(body, 'x'))) << "the whole body went out: the server kept reading";
+  EXPECT_EQ(status_of(c.response()), 413);
+}
+
+// Past max_connections the server stops accepting until one closes; the
+// waiting client is served then, not refused.
+TEST_F(HttpTest, PastMaxConnectionsNewOnesWaitForAFreeSlot) {
+  ServerOptions o;
+  o.max_connections = 3;
+  start(o);
+  std::vector<std::unique_ptr<Client>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<Client>(server_->port()));
+    open.back()->send(get("/hello/" + std::to_string(i)));
+    EXPECT_EQ(status_of(open.back()->response()), 200);
+  }
+  Client waiting(server_->port());  // the kernel's backlog takes it
+  waiting.send(get("/hello/late"));
+  EXPECT_FALSE(waiting.readable_within(300)) << "a fourth connection is not served while three are open";
+  open.pop_back();  // one closes
+  EXPECT_EQ(body_of(waiting.response()), "hello late");
+}
+
+TEST_F(HttpTest, InventedMethodsDoNotGrowTheMetrics) {
+  Metrics metrics;
+  middleware_.push_back(metrics.middleware());
+  start();
+  for (int i = 0; i < 200; ++i) {
+    Client c(server_->port());
+    c.send("M" + std::to_string(i) + " /hello/x HTTP/1.1\r\nHost: t\r\n\r\n");
+    (void)c.response();
+  }
+  const std::string text = metrics.render();
+  EXPECT_EQ(text.find("M17"), std::string::npos);
+  EXPECT_NE(text.find("method=\"other\""), std::string::npos);
+  EXPECT_LT(text.size(), 20000u) << "bounded, whatever the methods";
 }
 
 }  // namespace

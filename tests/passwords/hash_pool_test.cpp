@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -122,6 +124,33 @@ TEST(HashPool, CallbackFormsRunOnThePoolAndBatch) {
   EXPECT_FALSE(on_caller);
   EXPECT_TRUE(r.check_password("new", made));
   EXPECT_GT(pool.stats().batches, 0u);
+}
+
+// A callback that throws (a bug, or a dependency failing inside it) is its
+// own: the pool's thread goes on, and the callback is not called again with
+// the error (the crash this replaced: std::terminate at the second throw).
+TEST(HashPool, ACallbackThatThrowsNeitherEndsTheThreadNorRunsTwice) {
+  const HasherRegistry r = registry();
+  std::atomic<int> calls{0}, errors{0};
+  auto owned = std::make_unique<HashPool>(r, HashPool::Options{.threads = 1, .max_queue = 100, .max_batch = 2});
+  HashPool& pool = *owned;
+  const std::string encoded = r.make_password("pw");
+  for (int i = 0; i < 4; ++i) {
+    pool.check("pw", encoded, [&](const CheckResult* res, std::exception_ptr e) {
+      ++calls;
+      if (e) ++errors;
+      if (res != nullptr) throw std::runtime_error("the callback's own failure");
+    });
+    pool.make_password("pw", [&](const std::string*, std::exception_ptr) {
+      ++calls;
+      throw 42;  // not even an exception class
+    });
+  }
+  auto after = pool.check("pw", encoded);  // the one thread still serves
+  EXPECT_TRUE(after.get().correct);
+  owned.reset();  // finishes whatever is still queued
+  EXPECT_EQ(calls.load(), 8) << "each callback exactly once";
+  EXPECT_EQ(errors.load(), 0);
 }
 
 TEST(HashPool, RejectsBadOptions) {

@@ -1,6 +1,8 @@
 // A raw HTTP/1.1 client for tests: what a client (or an attacker) actually sends.
 #pragma once
 
+#include <poll.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -30,6 +32,16 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   bool connected() const { return connected_; }
+  // Sends everything; false if the peer closed or reset before all was sent.
+  bool send_all(const std::string& data) {
+    std::size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
   void send(const std::string& data) {
     std::size_t off = 0;
     while (off < data.size()) {
@@ -57,6 +69,12 @@ class HttpClient {
       if (n <= 0) return std::exchange(buf_, {});
       buf_.append(tmp, static_cast<std::size_t>(n));
     }
+  }
+  // Whether something arrives (or the peer closes) within `ms` milliseconds.
+  bool readable_within(int ms) {
+    if (!buf_.empty()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, ms) > 0;
   }
   // The server ended the connection (FIN or reset), as opposed to a timeout.
   bool closed_by_peer() {

@@ -17,7 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "gatehouse/auth/email_verification.h"
 #include "gatehouse/passwords/hashers.h"
+#include "gatehouse/web/proxy.h"
 
 namespace gatehouse::app {
 
@@ -38,26 +40,11 @@ class ConfigError : public std::invalid_argument {
 };
 
 // django-allauth's ACCOUNT_EMAIL_VERIFICATION.
-enum class EmailVerification { none, optional, mandatory };
+using auth::EmailVerification;  // GATEHOUSE_EMAIL_VERIFICATION (auth/email_verification.h)
 // Who must enrol a second factor before a session is complete.
 enum class MfaRequired { none, staff, all };
 
-// One network of GATEHOUSE_TRUSTED_PROXIES: an IPv4 or IPv6 prefix with no
-// bits set past its length ("10.0.0.0/8"; a bare address is /32 or /128).
-struct TrustedNetwork {
-  bool ipv6 = false;
-  std::array<std::uint8_t, 16> address{};  // IPv4 uses the first 4 bytes
-  unsigned prefix_length = 0;
-
-  // Parses "address[/length]"; nullopt for anything else.
-  static std::optional<TrustedNetwork> parse(std::string_view text);
-  // Whether the peer address `ip` (as text, e.g. "10.1.2.3", "::1" or
-  // "::ffff:10.1.2.3", which counts as the IPv4 address) is inside.
-  bool contains(std::string_view ip) const;
-  // The canonical form: "10.0.0.0/8", "2001:db8::/32".
-  std::string to_string() const;
-  bool operator==(const TrustedNetwork&) const = default;
-};
+using web::TrustedNetwork;  // GATEHOUSE_TRUSTED_PROXIES (web/proxy.h)
 
 struct Config {
   std::string database_url = "sqlite:gatehouse.sqlite3";  // GATEHOUSE_DATABASE_URL
@@ -68,11 +55,15 @@ struct Config {
   // (Redis when configured, else the database cache) or "signed_cookies";
   // empty picks "cache" with Redis and "database" without.
   std::string session_store;
+  // GATEHOUSE_AUTHENTICATION_BACKENDS: built-in backends tried in order at
+  // login, "model" (by username, Django's ModelBackend) and "email".
+  std::vector<std::string> authentication_backends{"model"};
   std::string templates_dir;     // GATEHOUSE_TEMPLATES_DIR: files here override the built-in pages' templates
   // GATEHOUSE_SECRET_KEY, or as secret_key_for() decides; empty when loaded
   // with SecretKey::skip and not configured.
   std::string secret_key;
   bool secure_cookies = false;   // GATEHOUSE_SECURE_COOKIES=1 behind HTTPS
+  bool unique_email = false;     // GATEHOUSE_UNIQUE_EMAIL=1: one account per address (django-allauth's UNIQUE_EMAIL)
   bool throttle = true;          // GATEHOUSE_THROTTLE=0 turns off the login and recovery throttles (load tests only)
   bool access_log = true;        // GATEHOUSE_ACCESS_LOG=0: no JSON line per request on stderr
   bool run_worker = true;        // GATEHOUSE_WORKER=0: serve enqueues jobs, `gatehouse worker` runs them

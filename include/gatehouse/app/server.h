@@ -35,7 +35,7 @@ void run_worker_until_signal(db::Database& db, const Config& config, const std::
 // The parts a library user (or a test) may put in place of what Config names.
 struct ServerParts {
   // Tried in order at every login; empty: Config::authentication_backends
-  // (ModelBackend by default).
+  // (GATEHOUSE_AUTHENTICATION_BACKENDS; ModelBackend by default).
   auth::Backends backends{};
   const core::Clock* clock = nullptr;    // nullptr: the system clock; must outlive the server
   db::DatabaseOptions database{};        // pool size, timeouts, a connection decorator

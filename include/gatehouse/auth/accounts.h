@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "gatehouse/auth/backends.h"
+#include "gatehouse/auth/email_verification.h"
 #include "gatehouse/auth/outcome.h"
 #include "gatehouse/auth/reset_codes.h"
 #include "gatehouse/auth/throttle.h"
@@ -38,6 +39,9 @@ using OutcomeDone = std::function<void(Outcome)>;
 // secret rests in the outbox and every address costs the request the same.
 inline constexpr const char* kPasswordCodeJob = "mail.password_code";
 inline constexpr const char* kPasswordLinkJob = "mail.password_reset_link";
+// The job that emails an address's confirmation link ({"address_id": N}).
+inline constexpr const char* kConfirmEmailJob = "mail.confirm_email";
+
 
 // What Accounts works on; every part must outlive it.
 struct AccountParts {
@@ -48,6 +52,7 @@ struct AccountParts {
   LoginThrottle& forgot_throttle;  // recovery requests, per address asked about and per client
   LoginThrottle& reset_throttle;   // attempts at a recovery code
   ResetCodes& codes;
+  LoginThrottle& signup_throttle;  // signups, per client
 };
 
 struct AccountOptions {
@@ -55,6 +60,10 @@ struct AccountOptions {
   Backends backends = {std::make_shared<ModelBackend>()};
   std::chrono::seconds session_age{1209600};  // two weeks, as Django
   const core::Clock* clock = &core::system_clock();
+  // Refuse a second account on an address (django-allauth's UNIQUE_EMAIL),
+  // compared case-insensitively.
+  bool unique_email = false;
+  EmailVerification email_verification = EmailVerification::none;
 };
 
 struct SignupForm {
@@ -80,14 +89,18 @@ class Accounts {
   // Throws what the database throws: callers answer it with outcome_of().
   std::optional<User> user_of(const sessions::SessionRecord& session);
 
-  // Validates (errors keyed username, email, password), hashes on the pool and
-  // creates the user; ok carries the new user.
-  void signup(SignupForm form, OutcomeDone done);
-  // Checks the old password on the pool, validates and sets the new one, ends
-  // every other session of the user and keeps `session` logged in (Django's
-  // update_session_auth_hash). Errors keyed old_password, new_password.
-  void change_password(User user, std::string old_password, std::string new_password, sessions::SessionRecord& session,
-                       OutcomeDone done);
+  // Under the signup throttle (per client), validates (errors keyed
+  // username, email, password), hashes on the pool and creates the user; ok
+  // carries the new user.
+  void signup(SignupForm form, const Client& client, OutcomeDone done);
+  // Checks the old password on the pool (wrong ones count against the
+  // client in the login throttle, so it cannot be guessed here instead),
+  // validates and sets the new one, ends every other session of the user and
+  // keeps `session` logged in under a new key (Django's
+  // update_session_auth_hash and cycle_key). Errors keyed old_password,
+  // new_password.
+  void change_password(User user, std::string old_password, std::string new_password, const Client& client,
+                       sessions::SessionRecord& session, OutcomeDone done);
 
   // Password recovery, step one: under the throttle, enqueues `job`
   // (kPasswordCodeJob or kPasswordLinkJob) for the address — the same work
@@ -102,6 +115,12 @@ class Accounts {
   // sends user_password_reset.
   void set_password(User user, std::string new_password, const Client& client, OutcomeDone done);
 
+  // Confirms the address a link's key names (auth/email_addresses.h); ok
+  // carries the user, bad_credentials answers every bad, expired or stale key.
+  Outcome confirm_email(const std::string& key);
+  // Whether the user may log in as far as their address goes.
+  bool address_ok(db::Connection& conn, const User& user) const;
+
   // Django's password validators for this user (messages; none means valid).
   std::vector<std::string> password_problems(const std::string& password, const User& user) const;
   const AccountOptions& options() const noexcept { return options_; }
@@ -111,6 +130,8 @@ class Accounts {
   void finish_login(const Authenticated& a, const Credentials& credentials, const Client& client,
                     sessions::SessionRecord& session, const OutcomeDone& done);
   void store_password(User user, std::string new_password, const Client& client, OutcomeDone done);
+  std::optional<User> create(User u);  // the user, the address row and its confirmation job; nullopt: name taken
+  void send_confirmation(db::Connection& conn, const User& user, std::string idempotency_key = {}) const;
   BackendContext backend_context() { return {parts_.db, parts_.pool}; }
 
   AccountParts parts_;

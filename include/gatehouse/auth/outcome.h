@@ -26,6 +26,7 @@ struct Outcome {
     throttled,        // too many attempts: wait `retry_after`
     busy,             // the password hashing queue is full: try again after `retry_after`
     unavailable,      // a dependency failed (`dependency`: "database", "cache", ...): try again after `retry_after`
+    unconfirmed,      // the password was right, but the address must be confirmed first (a link is on its way)
   };
   Kind kind = Kind::ok;
   FieldErrors errors;

@@ -1,11 +1,37 @@
-// LoginThrottle: failed logins counted per account and per client address in
-// a cache (the database cache, or Redis when configured), so every server
-// instance sharing it shares the count. Past the limit within the window,
-// logins are refused (429 with Retry-After) until the window ends; a
-// successful login resets the account's count. The window is fixed: it starts
-// at the first failure, so a steady trickle of failures cannot extend it.
-// The window is the counters' time to live: it runs on the cache's clock
-// (make_memory_cache / make_database_cache take one; Redis keeps its own).
+// LoginThrottle: failed attempts counted in a cache (the database cache, or
+// Redis when configured), so every server instance sharing it shares the
+// counts. The same class guards logins, recovery requests and recovery codes
+// (one `scope` each).
+//
+// The policy, and why (logins):
+//   - per (account, client): 5 failures in 15 minutes and that client gets
+//     429 for that account. The common case — one client guessing one
+//     password — stops here.
+//   - per client: 20 failures in 15 minutes over any accounts and the client
+//     gets 429 for all (password spraying from one address).
+//   - per account, over all clients: past 10 failures the account is "under
+//     attack": from then on, a client that has failed on it even once in the
+//     window is refused, while a client with no recent failure may still try.
+//     A victim who types the right password from their own device is never
+//     locked out by someone else's guesses (the lockout django-axes and
+//     Keycloak's brute-force detection apply to the account lets anyone
+//     lock anyone out: five bad logins and the victim waits), and an attacker
+//     spread over many addresses gets one guess per address per window.
+//   - no hard per-account limit for logins (max_failures_per_account = 0);
+//     recovery sets one (5 requests an address asks for, whoever asks), since
+//     there the harm is the mailbox, not the account.
+//   - the client is the address forwarded_middleware decided
+//     (GATEHOUSE_TRUSTED_PROXIES): behind a trusted proxy, clients stay apart.
+//   - accounts are compared as Django's ModelBackend finds them and more:
+//     Unicode NFKC and case folded, so "ａｌｉｃｅ", "𝐚𝐥𝐢𝐜𝐞" and "ALICE"
+//     share alice's counts.
+// Windows are fixed: they start at the first failure, so a steady trickle
+// cannot extend them; they are the counters' time to live, on the cache's
+// clock. Compared with django-axes (AXES_FAILURE_LIMIT=3 per username or IP,
+// a cool-off that locks the account for everyone) and Keycloak (failure
+// factor 30 with a growing wait per user, for everyone), a correct password
+// from a clean client always passes here, and distributed guessing is
+// bounded per address.
 #pragma once
 
 #include <chrono>
@@ -17,8 +43,10 @@
 namespace gatehouse::auth {
 
 struct ThrottlePolicy {
-  int max_failures_per_account = 5;
-  int max_failures_per_address = 20;
+  int max_failures_per_pair = 5;      // one client on one account
+  int max_failures_per_address = 20;  // one client on any accounts
+  int account_alarm = 10;             // all clients on one account: past it, only clients without failures on it
+  int max_failures_per_account = 0;   // all clients on one account: past it, nobody (0: no such limit)
   std::chrono::seconds window{15 * 60};
   bool enabled = true;
 };
@@ -29,13 +57,19 @@ class LoginThrottle {
   LoginThrottle(cache::Cache& cache, ThrottlePolicy policy = {}, std::string scope = "login")
       : cache_(cache), policy_(policy), scope_(std::move(scope)) {}
   // How long the caller must wait, or nullopt if a login may be tried now.
+  // Throws cache::CacheError when the cache fails.
   std::optional<std::chrono::seconds> retry_after(const std::string& account, const std::string& address);
   void record_failure(const std::string& account, const std::string& address);
-  void reset(const std::string& account);
+  // After a success: the account's counts and this client's on it start over.
+  void reset(const std::string& account, const std::string& address = {});
+  // The account as the throttle compares it (NFKC, case folded; bytes that
+  // are not UTF-8 as they are).
+  static std::string account_of(const std::string& account);
   const ThrottlePolicy& policy() const noexcept { return policy_; }
 
  private:
   std::string account_key(const std::string& account) const;
+  std::string pair_key(const std::string& account, const std::string& address) const;
   std::string address_key(const std::string& address) const;
   std::optional<std::chrono::seconds> blocked(const std::string& key, int limit);
   cache::Cache& cache_;

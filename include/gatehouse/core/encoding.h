@@ -39,5 +39,7 @@ std::string percent_encode(std::string_view bytes);
 
 // `text` escaped to stand between the quotes of a JSON string.
 std::string json_escape(std::string_view text);
+// `text` escaped for HTML text and attribute values (& < > " ').
+std::string html_escape(std::string_view text);
 
 }  // namespace gatehouse::core

@@ -53,8 +53,10 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
   // A cookie from the Cookie header.
   std::optional<std::string> cookie(std::string_view name) const;
-  // A query parameter, percent-decoded.
+  // A query parameter, percent-decoded (the last of that name, as Django's QueryDict).
   std::optional<std::string> query_param(std::string_view name) const;
+  // A field of an application/x-www-form-urlencoded body (nullopt for another type).
+  std::optional<std::string> form_value(std::string_view name) const;
 
  private:
   template <class T>
@@ -92,6 +94,15 @@ struct Response {
 };
 
 std::string_view reason_phrase(int status) noexcept;
+
+// An application/x-www-form-urlencoded text (a form body, a query string),
+// percent-decoded; the last value of a name wins, as Django's QueryDict.get.
+using Form = std::map<std::string, std::string>;
+Form parse_form(std::string_view text);
+// Whether a Content-Type names this media type (parameters after ';' and
+// case aside): "application/json; charset=utf-8" is application/json,
+// "text/plain; x=application/json" is not.
+bool media_type_is(std::string_view content_type, std::string_view media_type);
 using core::percent_decode;  // core/encoding.h
 using core::percent_encode;
 

@@ -39,8 +39,15 @@ class Metrics {
   std::map<std::string, std::pair<std::string, std::function<double()>>> gauges_;
 };
 
-// X-Content-Type-Options, Referrer-Policy, X-Frame-Options: DENY and a
-// Content-Security-Policy on every response.
-Middleware security_headers();
+// X-Content-Type-Options, Referrer-Policy, X-Frame-Options: DENY, a
+// Content-Security-Policy, and (behind HTTPS, when asked)
+// Strict-Transport-Security, on every response: the middleware for the
+// handlers' answers, add_security_headers for the server's own (400, 408,
+// 413, 431).
+struct SecurityHeaders {
+  std::int64_t hsts_seconds = 0;  // Strict-Transport-Security max-age; 0: none
+};
+void add_security_headers(Response& response, const SecurityHeaders& options);
+Middleware security_headers(SecurityHeaders options = {});
 
 }  // namespace gatehouse::http

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "gatehouse/http/handler.h"
+#include "gatehouse/http/metrics.h"
 #include "gatehouse/signals/signal.h"
 
 namespace gatehouse::http {
@@ -34,6 +35,15 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds drain_timeout{10000};
   bool access_log = true;               // one JSON line per request on stderr
+  // Open connections at most; past it the server stops accepting (new
+  // connections wait in the kernel's backlog) until one closes.
+  std::size_t max_connections = 10000;
+  SecurityHeaders security{};           // also on the server's own answers (400, 408, 413, 431)
+  // After an early answer (413, 431, 400) the connection is closed only once
+  // the client stopped sending or this passed, reading and dropping what
+  // arrives (nginx's lingering close): the client reads the answer instead
+  // of a reset.
+  std::chrono::milliseconds linger{2000};
 };
 
 // Request signals (django.core.signals), sender: the Server.

@@ -21,7 +21,9 @@ namespace gatehouse::web {
 
 using RequestUser = std::variant<auth::AnonymousUser, auth::User>;
 
-// Hangs the (lazily loaded) user on each request. `db` must outlive it.
+// Hangs the (lazily loaded) user on each request; an answer to a request
+// whose user was a logged-in User gets Cache-Control: no-store (unless the
+// handler chose a Cache-Control). `db` must outlive it.
 http::Middleware authentication_middleware(db::Database& db, std::string secret_key);
 
 // The request's user. Throws std::logic_error without the middleware, and

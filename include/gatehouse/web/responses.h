@@ -22,7 +22,8 @@ http::Response busy(std::chrono::seconds retry_after);     // 503: the hash pool
 http::Response unavailable(std::chrono::seconds retry_after, std::string_view dependency);
 
 // A failed Outcome as JSON: field errors 400, bad credentials 401 with
-// `bad_credentials` as the detail, throttled 429, busy and unavailable 503.
+// `bad_credentials` as the detail, throttled 429, busy and unavailable 503,
+// an address still to confirm 403 (email_unconfirmed).
 // REQUIRES: !outcome.ok().
 http::Response failure(const auth::Outcome& outcome, std::string_view bad_credentials,
                        std::string_view throttled_detail = "Too many attempts. Try again later.");

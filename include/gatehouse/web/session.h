@@ -8,7 +8,9 @@
 // loaded from the store the first time a handler asks for it (so a handler
 // can load it inside its own db::ReadScope, or never), and saved — the
 // cookie set, or deleted after a logout — once the handler has answered, if
-// it changed. A store that fails while loading throws to the handler (the
+// it changed — or when its "last seen" is a minute old or more (so the
+// session list shows when a session was last used, at one write a minute).
+// A store that fails while loading throws to the handler (the
 // faults middleware answers 503); one that fails while saving turns the
 // answer into a 503 (nothing the handler thought was kept is lost silently).
 #pragma once
