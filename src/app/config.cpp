@@ -342,11 +342,38 @@ std::string toml_text(const toml::node& node, unsigned accepts) {
 ConfigError file_error(const Config::File& file, const toml::node* at, std::string_view key, const std::string& why) {
   std::string where = file.path;
   if (at != nullptr && at->source().begin.line != 0) where += ":" + std::to_string(at->source().begin.line);
-  return ConfigError(std::string(key), where + ": " + std::string(key) + ": " + why);
+  const std::string named = key.empty() ? std::string("\"\"") : std::string(key);  // the empty key, quoted as TOML writes it
+  return ConfigError(named, where + ": " + named + ": " + why);
 }
 
 // Applies every key of the TOML document to `c`.
+// The line of the first character toml++ 3.3 cannot be given (0: none).
+// Its is_non_ascii_horizontal_whitespace reaches __builtin_unreachable for
+// U+00A1-U+0499, U+2C5E-U+3057 (but U+3000) and U+FB26-U+FEFE wherever it
+// looks for whitespace (found by fuzz/config_fuzz.cpp): undefined behaviour,
+// so such text is refused before toml++ sees it; in a string, write the
+// character as a \uXXXX escape.
+std::size_t character_toml_cannot_take(std::string_view t) {
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < t.size();) {
+    const auto b0 = static_cast<unsigned char>(t[i]);
+    if (b0 == '\n') ++line;
+    std::size_t n = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 1;
+    if (i + n > t.size()) n = 1;
+    char32_t c = n == 1 ? b0 : n == 2 ? (b0 & 0x1Fu) : n == 3 ? (b0 & 0x0Fu) : (b0 & 0x07u);
+    for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(t[i + k]) & 0x3Fu);
+    if (n > 1 && ((c >= 0xA1 && c <= 0x499) || (c >= 0x2C5E && c <= 0x3057 && c != 0x3000) || (c >= 0xFB26 && c <= 0xFEFE)))
+      return line;
+    i += n;
+  }
+  return 0;
+}
+
 void apply_file(Config& c, const Config::File& file) {
+  if (const std::size_t line = character_toml_cannot_take(file.text); line != 0)
+    throw ConfigError("GATEHOUSE_CONFIG", file.path + ":" + std::to_string(line) +
+                                              ": a character the TOML parser cannot take (U+00A1-U+0499 and some others): "
+                                              "write it as a \\uXXXX escape in a string");
   toml::table table;
   try {
     table = toml::parse(file.text, file.path);
