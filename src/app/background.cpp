@@ -104,6 +104,13 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
                     welcome_text(p.at("username").get<std::string>(), site), job.idempotency_key);
       },
       tasks::RetryPolicy{.base = std::chrono::seconds(5), .max = std::chrono::minutes(30)}, 10, clock);
+  add_recovery_jobs(db, config, mailer, clock);
+  worker_ = std::make_unique<tasks::Worker>(
+      db, registry_, tasks::WorkerOptions{.threads = 1, .lease = std::chrono::seconds(config.worker_lease_seconds)}, clock);
+}
+
+// The password recovery emails: a one-time code, or Django's reset link.
+void Background::add_recovery_jobs(db::Database& db, const Config& config, const Mailer& mailer, const core::Clock& clock) {
   const tasks::RetryPolicy mail_retry{.base = std::chrono::seconds(5), .max = std::chrono::minutes(10)};
   // A one-time code for each account recoverable by the address (usually one).
   registry_.add(
@@ -136,8 +143,6 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
         }
       },
       mail_retry);
-  worker_ = std::make_unique<tasks::Worker>(
-      db, registry_, tasks::WorkerOptions{.threads = 1, .lease = std::chrono::seconds(config.worker_lease_seconds)}, clock);
 }
 
 // The address confirmation link (django-allauth's email_confirmation_signup
