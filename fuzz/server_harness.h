@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +46,7 @@ class Server {
   // server sent until it closed. Fails the input if the server neither
   // answers nor closes within kAnswerSeconds.
   std::string exchange(std::string_view bytes, const char* target) const {
+    last_error_.clear();
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) fail(target, "socket() failed");
     sockaddr_in addr{};
@@ -53,12 +56,13 @@ class Server {
     const timeval tv{kAnswerSeconds, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 && !connected_after_signal(fd)) {
       ::close(fd);
       fail(target, "cannot connect: the server is gone");
     }
     for (std::size_t off = 0; off < bytes.size();) {
       const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;  // libFuzzer's SIGALRM (its -timeout watch), not the server
       if (n <= 0) break;  // the server may close early (a limit, a malformed request)
       off += static_cast<std::size_t>(n);
     }
@@ -71,20 +75,35 @@ class Server {
         answer.append(buf, static_cast<std::size_t>(n));
         continue;
       }
+      if (n < 0 && errno == EINTR) continue;  // libFuzzer's SIGALRM, as above
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         ::close(fd);
         fail(target, "the server neither answered nor closed the connection", answer);
       }
+      if (n < 0) last_error_ = std::strerror(errno);
       break;  // closed (or reset) by the server
     }
     ::close(fd);
     return answer;
   }
 
+  // connect() interrupted by a signal goes on in the background: wait for it.
+  static bool connected_after_signal(int fd) {
+    if (errno != EINTR) return false;
+    pollfd p{fd, POLLOUT, 0};
+    while (::poll(&p, 1, kAnswerSeconds * 1000) < 0)
+      if (errno != EINTR) return false;
+    int err = 0;
+    socklen_t len = sizeof err;
+    return ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 && (p.revents & POLLOUT) != 0;
+  }
+
   // A well-formed GET /healthz must answer 200: the server is alive.
   void require_alive(const char* target) const {
     const std::string answer = exchange("GET /healthz HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n", target);
-    if (!answer.starts_with("HTTP/1.1 200 ")) fail(target, "the server no longer answers GET /healthz", answer);
+    if (!answer.starts_with("HTTP/1.1 200 "))
+      fail(target, "the server no longer answers GET /healthz" + (last_error_.empty() ? "" : " (" + last_error_ + ")"),
+           answer);
   }
 
  private:
@@ -111,6 +130,7 @@ class Server {
   std::unique_ptr<gatehouse::app::AccountsServer> server_;
   std::uint16_t port_ = 0;
   std::thread thread_;
+  mutable std::string last_error_;  // why the last exchange's recv ended, if not a close
 };
 
 // The status of every response in `answer`, in order (a HEAD answer has a

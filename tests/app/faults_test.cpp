@@ -146,8 +146,16 @@ TEST_P(Faults, MailRefusedLeavesTheJobInTheOutboxUntilTheServerTakesIt) {
         if (j.idempotency_key.starts_with("mail.welcome:")) return std::string(tasks::to_string(j.state));
     return "missing";
   };
-  for (int i = 0; i < 500 && faults_->mail_failures == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto welcome_error = [&]() -> std::string {
+    for (const auto& j : tasks::list(server_->database(), tasks::State::pending))
+      if (j.idempotency_key.starts_with("mail.welcome:")) return j.last_error;
+    return "";
+  };
+  // The worker counts the refusal before it writes the job back, so wait
+  // for the job to carry the failure, not for the counter.
+  for (int i = 0; i < 500 && welcome_error().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_GT(faults_->mail_failures.load(), 0) << "the worker tried";
+  EXPECT_NE(welcome_error().find("refused"), std::string::npos) << "the refusal is recorded on the job";
   EXPECT_EQ(welcome_state(), "pending") << "a refused send waits to be retried, not lost";
   faults_->mail_down = false;
   clock_.advance(std::chrono::minutes(31));  // past any backoff: the retry is due
