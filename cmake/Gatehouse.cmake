@@ -1,8 +1,10 @@
+include(GNUInstallDirs)
+
 # Build settings shared by every target, and gatehouse_layer(), which declares
 # one library target per layer of DESIGN.md.
 
 find_program(CCACHE_PROGRAM ccache)
-if(CCACHE_PROGRAM)
+if(CCACHE_PROGRAM AND PROJECT_IS_TOP_LEVEL AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   set(CMAKE_CXX_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
 endif()
 
@@ -31,21 +33,29 @@ if(GATEHOUSE_SANITIZE)
 endif()
 
 # gatehouse_layer(NAME SOURCES ... DEPS ...): the library gatehouse_NAME with
-# alias gatehouse::NAME, public headers under include/gatehouse/NAME.
-# A layer may depend only on the layers above it in DESIGN.md's table.
+# alias gatehouse::NAME (the name it is exported under, too), public headers
+# under include/gatehouse/NAME. A layer may depend only on the layers above
+# it in DESIGN.md's table. Each layer is recorded in the global property
+# GATEHOUSE_LAYERS, for the umbrella target and the install rules.
 function(gatehouse_layer name)
   cmake_parse_arguments(L "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(gatehouse_${name} ${L_SOURCES})
   add_library(gatehouse::${name} ALIAS gatehouse_${name})
-  target_include_directories(gatehouse_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+  set_target_properties(gatehouse_${name} PROPERTIES EXPORT_NAME ${name})
+  target_include_directories(gatehouse_${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  # The warning flags are the project's own, never passed on to a user.
   target_link_libraries(gatehouse_${name}
     PUBLIC ${L_DEPS}
-    PRIVATE gatehouse_options ${L_PRIVATE_DEPS})
+    PRIVATE $<BUILD_INTERFACE:gatehouse_options> ${L_PRIVATE_DEPS})
   # Sanitizer flags must reach every object of a sanitized binary.
   if(GATEHOUSE_SANITIZE)
     target_compile_options(gatehouse_${name} PUBLIC -fsanitize=${GATEHOUSE_SANITIZE})
     target_link_options(gatehouse_${name} PUBLIC -fsanitize=${GATEHOUSE_SANITIZE})
   endif()
+  set_property(GLOBAL APPEND PROPERTY GATEHOUSE_LAYERS gatehouse_${name})
 endfunction()
 
 # gatehouse_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with CTest.

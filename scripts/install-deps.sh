@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Installs every Debian package Gatehouse needs to build, test and benchmark.
-# Idempotent: apt-get skips what is already installed. Runs apt-get update first.
+# Installs the Debian packages Gatehouse needs.
+#   scripts/install-deps.sh --run   what building and running the server needs (run.sh)
+#   scripts/install-deps.sh         that, and what the tests and benchmarks need (test.sh)
+# Idempotent: installs only what is missing (apt-get update first, then).
 set -euo pipefail
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-PACKAGES=(
+RUN_PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
-  clang libclang-rt-14-dev clang-format   # libFuzzer and the sanitizer runtimes
   # libraries (DESIGN.md, "Dependencies")
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
   libsqlite3-dev libpq-dev libunistring-dev zlib1g-dev nlohmann-json3-dev
   libhiredis-dev libmstch-dev libcurl4-openssl-dev libtomlplusplus-dev
-  # tests and benchmarks
+)
+TEST_PACKAGES=(
+  clang libclang-rt-14-dev clang-format   # libFuzzer, the sanitizer runtimes, the clang build
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-django python3-argon2 python3-bcrypt python3-psycopg2  # the Django round trips
   postgresql-15 sqlite3 redis-server                     # real servers for the tests
@@ -22,6 +25,12 @@ PACKAGES=(
   chromium nodejs                                        # the browser tests (playwright-core from npm)
   wrk gunicorn                                           # bench/http: load generator and the Django peer
 )
+
+case "${1:-}" in
+  --run) PACKAGES=("${RUN_PACKAGES[@]}") ;;
+  "") PACKAGES=("${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  *) echo "install-deps.sh: unknown option '$1' (--run, or nothing for everything)" >&2; exit 2 ;;
+esac
 
 if [ "${GATEHOUSE_SKIP_APT:-0}" = "1" ]; then exit 0; fi
 
@@ -36,6 +45,8 @@ else
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+if [ "${1:-}" = "--run" ]; then exit 0; fi
 
 # Debian's nodejs comes without npm (a separate package); NodeSource's carries
 # its own npm and conflicts with Debian's, so add Debian's only when none is there.

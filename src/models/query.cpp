@@ -108,6 +108,21 @@ std::int64_t insert(db::Connection& c, const ModelInfoBase& m, const void* obj, 
   return c.execute(sql, params).scalar().as_int();
 }
 
+std::int64_t update(db::Connection& c, const ModelInfoBase& m, const void* obj, std::int64_t pk,
+                    const std::vector<std::string>* fields) {
+  const auto columns = fields != nullptr ? *fields : columns_except_pk(m);
+  std::string sql = "UPDATE " + m.table() + " SET ";
+  std::vector<db::Value> params;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) sql += ", ";
+    sql += columns[i] + " = ?";
+    params.push_back(m.field(columns[i])->get(obj, c.engine()));
+  }
+  sql += " WHERE " + m.pk_field().column + " = ?";
+  params.emplace_back(pk);
+  return c.execute(sql, params).affected;
+}
+
 std::vector<std::int64_t> insert_many(db::Connection& c, const ModelInfoBase& m, const std::vector<const void*>& objs,
                                       bool with_pk) {
   std::vector<const FieldInfo*> fields;

@@ -356,14 +356,21 @@ TEST_P(Models, BulkAndQuerysetUpdatesSendNoSignals) {
   EXPECT_EQ(saves, 1);
 }
 
+template <class O>
+concept HasDelivery = requires(O o) { o.delivery; };
+
 TEST_P(Models, AfterCommitReceiversGetACopyAndNeverSeeRollbacks) {
   std::vector<std::string> delivered;
   signals::ScopedConnection r = on_post_save<Book>(
       [&](Book& b, const SaveEvent& e) { delivered.push_back(b.title + (e.created ? "+" : "")); },
       {.delivery = signals::Delivery::on_commit});
-  // The untyped signal refuses after-commit delivery: its event points at the instance.
-  EXPECT_THROW(post_save.connect([](const SaveEvent&) {}, {.delivery = signals::Delivery::on_commit}),
-               std::invalid_argument);
+  // The untyped signal has no after-commit delivery to ask for (its event
+  // points at the instance): ImmediateConnectOptions has no `delivery`, so
+  // asking is a compile-time error.
+  static_assert(std::is_same_v<decltype(post_save)::Options, signals::ImmediateConnectOptions>);
+  static_assert(!HasDelivery<decltype(post_save)::Options>);
+  static_assert(HasDelivery<signals::ConnectOptions>);
+  static_assert(std::is_same_v<signals::Signal<void(int)>::Options, signals::ConnectOptions>);
   const Publisher p = publisher();
   {
     db::Transaction tx(c());

@@ -18,8 +18,10 @@ Load, all at once, for the whole run:
     expected answer (a 5xx, a dropped connection, a 401 to a right password,
     a code email that does not come within 30 s, ...) is an error.
 
-At the end of every minute: the server's RSS (VmRSS), open descriptors
-(/proc/PID/fd), threads, and the outbox (gatehouse_task by state).
+Every minute: the server's RSS (VmRSS; the median of one sample a second
+over the minute, since a single sample swings by a few MiB with what
+malloc's per-thread arenas hold at that instant), and at its end the open
+descriptors (/proc/PID/fd), threads, and the outbox (gatehouse_task by state).
 
 Verdict (exit 1 if any fails): errors == 0; the last minute's RSS within 10%
 of the second minute's; descriptors flat (the last within 10 of the second);
@@ -456,6 +458,31 @@ def proc_status(pid):
             "fds": len(os.listdir(f"/proc/{pid}/fd"))}
 
 
+class RssSampler:
+    """VmRSS of `pid` once a second on a thread of its own; take() gives the
+    median of the samples since the last take() and starts anew."""
+
+    def __init__(self, pid):
+        self.pid, self.samples, self.lock = pid, [], threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop.wait(1.0):
+            try:
+                rss = proc_status(self.pid)["rss_mib"]
+            except (OSError, KeyError, ValueError):
+                continue  # the server is gone: the minute's end notices
+            with self.lock:
+                self.samples.append(rss)
+
+    def take(self, fallback):
+        with self.lock:
+            got, self.samples = sorted(self.samples), []
+        return got[len(got) // 2] if got else fallback
+
+
 class Outbox:
     """gatehouse_task by state, read straight from the database."""
 
@@ -613,6 +640,7 @@ def run(args, tmp):
     wrk_notes = []
     total_errors = 0
     driver.start()
+    rss = RssSampler(pid)
     t_start = time.monotonic()
     try:
         for minute in range(1, args.minutes + 1):
@@ -648,6 +676,7 @@ def run(args, tmp):
                 sample = dict.fromkeys(("rss_mib", "threads", "fds"), 0)
             else:
                 sample = proc_status(pid)
+                sample["rss_mib"] = rss.take(sample["rss_mib"])
             sample.update(outbox.counts(), db_mib=outbox.size_mib())
             delays.sort()
             row = dict(minute=minute, me=me_n, health=h_n, drv=drv_n, errors=me_err + h_err + drv_err,
@@ -660,6 +689,7 @@ def run(args, tmp):
                 break
     finally:
         driver.stop.set()  # on an exception or a signal: the threads are daemons, cleanup() ends the server
+        rss.stop.set()
     driver.finish()
 
     # The load has stopped: the outbox must drain.

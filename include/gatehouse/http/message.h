@@ -87,7 +87,7 @@ struct Response {
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   // {"error": code, "detail": detail}, as DESIGN.md fixes.
   static Response error(int status, std::string_view code, std::string_view detail);
-  // Serialised JSON text (see json.h for building it).
+  // `json` is serialised JSON text, e.g. nlohmann::json::dump()'s.
   static Response json_text(int status, std::string json);
   static Response redirect(std::string location, int status = 302);
   static Response no_content() { return Response{204, {}, {}}; }

@@ -56,6 +56,12 @@ std::string where_sql(const ModelInfoBase& m, const Where& w, std::vector<db::Va
 std::vector<std::string> columns_except_pk(const ModelInfoBase& m);
 // INSERT ... RETURNING pk for `obj`; returns the new pk.
 std::int64_t insert(db::Connection& c, const ModelInfoBase& m, const void* obj, bool with_pk);
+// UPDATE of `fields` (every field but the pk when null) of the row `pk`;
+// returns the number of rows it changed. Out of line: the statement's
+// db::Values, built in each user's instantiation, trip GCC 12's false
+// -Wmaybe-uninitialized on std::variant at -O2.
+std::int64_t update(db::Connection& c, const ModelInfoBase& m, const void* obj, std::int64_t pk,
+                    const std::vector<std::string>* fields);
 // One multi-row INSERT per chunk of rows; returns the new pks in order.
 std::vector<std::int64_t> insert_many(db::Connection& c, const ModelInfoBase& m, const std::vector<const void*>& objs,
                                       bool with_pk);
@@ -167,18 +173,7 @@ class Manager {
       meta_.set_pk(obj, detail::insert(conn_, meta_, &obj, meta_.pk(obj) != 0));
       created = true;
     } else {
-      const auto columns = fields != nullptr ? *fields : detail::columns_except_pk(meta_);
-      std::string sql = "UPDATE " + meta_.table() + " SET ";
-      std::vector<db::Value> params;
-      for (std::size_t i = 0; i < columns.size(); ++i) {
-        if (i > 0) sql += ", ";
-        sql += columns[i] + " = ?";
-        params.push_back(meta_.field(columns[i])->get(&obj, conn_.engine()));
-      }
-      sql += " WHERE " + meta_.pk_field().column + " = ?";
-      params.push_back(meta_.pk(obj));
-      const auto affected = conn_.execute(sql, params).affected;
-      if (affected == 0) {
+      if (detail::update(conn_, meta_, &obj, meta_.pk(obj), fields) == 0) {
         if (fields != nullptr)
           throw db::DatabaseError(db::ErrorKind::other, "save with update_fields did not affect any rows");
         detail::insert(conn_, meta_, &obj, true);

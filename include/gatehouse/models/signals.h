@@ -89,11 +89,11 @@ namespace detail {
 template <class M, class EventT, class F>
 signals::Connection connect_typed(signals::Signal<void(const EventT&)>& sig, F handler,
                                   signals::ConnectOptions opts) {
-  opts.sender = signals::Sender::of<M>();
+  const signals::ImmediateConnectOptions immediate{.sender = signals::Sender::of<M>(),
+                                                   .dispatch_uid = opts.dispatch_uid};
   if (opts.delivery != signals::Delivery::on_commit) {
-    return sig.connect([handler](const EventT& e) mutable { handler(e.template as<M>(), e); }, opts);
+    return sig.connect([handler](const EventT& e) mutable { handler(e.template as<M>(), e); }, immediate);
   }
-  opts.delivery = signals::Delivery::immediate;
   return sig.connect(
       [handler](const EventT& e) mutable {
         M copy = e.template as<M>();
@@ -117,7 +117,7 @@ signals::Connection connect_typed(signals::Signal<void(const EventT&)>& sig, F h
           run();
         }
       },
-      opts);
+      immediate);
 }
 }  // namespace detail
 

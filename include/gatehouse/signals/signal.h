@@ -51,17 +51,13 @@
 
 #include "gatehouse/core/executor.h"
 #include "gatehouse/signals/connection.h"
+#include "gatehouse/signals/delivery.h"
 #include "gatehouse/signals/detail/core.h"
 #include "gatehouse/signals/sender.h"
 #include "gatehouse/signals/unit_of_work.h"
 
 namespace gatehouse::signals {
 
-struct ConnectOptions {
-  Sender sender{};                // only sends by this sender; Sender{}: every send
-  std::string_view dispatch_uid{};  // identity for de-duplication and disconnect_uid()
-  Delivery delivery = Delivery::immediate;
-};
 
 // One receiver's answer to send().
 template <class R>
@@ -132,6 +128,10 @@ class Signal<R(Args...)> {
   using RobustResponses = std::vector<RobustResponse<R>>;
   // send() returns nothing for a void signal, else every receiver's response.
   using SendResult = std::conditional_t<std::is_void_v<R>, void, Responses>;
+  // ConnectOptions when the arguments can be copied (on_commit delivery
+  // copies them), else ImmediateConnectOptions, which has no `delivery`.
+  using Options = std::conditional_t<(std::is_copy_constructible_v<std::decay_t<Args>> && ...), ConnectOptions,
+                                     ImmediateConnectOptions>;
 
   constexpr Signal() noexcept = default;
   Signal(const Signal&) = delete;
@@ -147,7 +147,7 @@ class Signal<R(Args...)> {
 
   // Any callable. A plain function is identified by its address.
   template <class F>
-  Connection connect(F&& receiver, const ConnectOptions& opts = {}) {
+  Connection connect(F&& receiver, const Options& opts = {}) {
     using Fn = std::decay_t<F>;
     std::string key;
     if constexpr (std::is_pointer_v<Fn> && std::is_function_v<std::remove_pointer_t<Fn>>) {
@@ -161,7 +161,7 @@ class Signal<R(Args...)> {
   // A member function of an object the caller keeps alive while connected.
   template <class T, class M>
     requires std::is_member_function_pointer_v<M T::*>
-  Connection connect(T* object, M T::*member, const ConnectOptions& opts = {}) {
+  Connection connect(T* object, M T::*member, const Options& opts = {}) {
     if (object == nullptr || member == nullptr)
       throw std::invalid_argument("connect: null object or member");
     auto bound = [object, member](auto&&... a) -> decltype(auto)
@@ -177,7 +177,7 @@ class Signal<R(Args...)> {
   // the object is kept alive for the length of each call. `receiver` is a
   // member function of T, or any callable.
   template <class T, class F>
-  Connection connect(std::weak_ptr<T> owner, F&& receiver, const ConnectOptions& opts = {}) {
+  Connection connect(std::weak_ptr<T> owner, F&& receiver, const Options& opts = {}) {
     using Fn = std::decay_t<F>;
     std::string key;
     if constexpr (std::is_member_function_pointer_v<Fn>) {
@@ -191,7 +191,7 @@ class Signal<R(Args...)> {
   }
   template <class T, class F>
   Connection connect(const std::shared_ptr<T>& owner, F&& receiver,
-                     const ConnectOptions& opts = {}) {
+                     const Options& opts = {}) {
     return connect(std::weak_ptr<T>(owner), std::forward<F>(receiver), opts);
   }
 
@@ -378,19 +378,13 @@ class Signal<R(Args...)> {
     return Out();
   }
 
-  Connection attach(Slot* slot, const ConnectOptions& opts, std::string identity) {
+  Connection attach(Slot* slot, const Options& opts, std::string identity) {
     slot->sender = opts.sender.key();
-    slot->delivery = opts.delivery;
     slot->key = opts.dispatch_uid.empty() ? std::move(identity) : uid_key(opts.dispatch_uid);
-    if (opts.delivery == Delivery::on_commit) {
-      if constexpr (!kArgsCopyable) {
-        detail::release(slot);
-        throw std::invalid_argument(
-            "connect: on_commit delivery needs copyable signal arguments");
-      }
-      slot->thunk = reinterpret_cast<void (*)()>(&deferred);
-    } else {
-      slot->thunk = reinterpret_cast<void (*)()>(slot->direct);
+    slot->thunk = reinterpret_cast<void (*)()>(slot->direct);
+    if constexpr (kArgsCopyable) {
+      slot->delivery = opts.delivery;
+      if (opts.delivery == Delivery::on_commit) slot->thunk = reinterpret_cast<void (*)()>(&deferred);
     }
     return Connection(detail::ensure_core(core_)->connect(slot));
   }

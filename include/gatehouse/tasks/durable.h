@@ -5,7 +5,7 @@
 // request that sent the signal.
 //
 //   tasks::Registry registry;
-//   tasks::ScopedDurable welcome = tasks::connect_durable_post_save<auth::User>(
+//   signals::ScopedConnection welcome = tasks::connect_durable_post_save<auth::User>(
 //       registry, "mail.welcome",
 //       [](const auth::User& u, const models::SaveEvent& e) -> std::optional<tasks::DurableJob> {
 //         if (!e.created) return std::nullopt;

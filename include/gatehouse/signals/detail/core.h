@@ -15,15 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include "gatehouse/signals/delivery.h"
 #include "gatehouse/signals/detail/rcu.h"
 
 namespace gatehouse::signals {
-
-// When a receiver runs.
-enum class Delivery {
-  immediate,  // inside send(), on the sending thread
-  on_commit,  // after the innermost open UnitOfWork commits; never if it rolls back
-};
 
 namespace detail {
 
