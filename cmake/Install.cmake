@@ -6,12 +6,6 @@ include(CMakePackageConfigHelpers)
 
 get_property(GATEHOUSE_LAYER_TARGETS GLOBAL PROPERTY GATEHOUSE_LAYERS)
 
-# Every layer at once, for a program that does not care which it uses.
-add_library(gatehouse_gatehouse INTERFACE)
-add_library(gatehouse::gatehouse ALIAS gatehouse_gatehouse)
-set_target_properties(gatehouse_gatehouse PROPERTIES EXPORT_NAME gatehouse)
-target_link_libraries(gatehouse_gatehouse INTERFACE ${GATEHOUSE_LAYER_TARGETS})
-
 set(GATEHOUSE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Gatehouse)
 install(TARGETS ${GATEHOUSE_LAYER_TARGETS} gatehouse_gatehouse
   EXPORT GatehouseTargets

@@ -72,6 +72,37 @@ for b in build/release/bench/*_bench; do
   fi
 done
 
+echo "== plain Release builds (GCC, clang), installed and used by a project of its own"
+# check NAME COMMAND...: one more pass or failure in the totals.
+check() {
+  local name="$1"
+  shift
+  if "$@" > "build/$name.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "$name: passed"
+  else
+    tail -40 "build/$name.log"
+    echo "test.sh: $name failed (build/$name.log)" >&2
+    failed=$((failed + 1))
+  fi
+}
+prefix="$pg_parent/prefix"
+# The libraries and the command only, as a user's `cmake -DCMAKE_BUILD_TYPE=Release` builds them (-Werror on).
+check release-gcc build_tree build/release-gcc -DCMAKE_BUILD_TYPE=Release -DGATEHOUSE_TESTS=OFF -DGATEHOUSE_BENCH=OFF \
+  -DGATEHOUSE_EXAMPLES=ON -DCMAKE_INSTALL_PREFIX="$prefix"
+check install cmake --install build/release-gcc
+# find_package(Gatehouse) from outside the tree, with a user's warnings at -O2.
+check outside-cmake bash -c "cmake -S examples/outside -B build/outside -G Ninja -DCMAKE_PREFIX_PATH='$prefix' \
+  -DCMAKE_BUILD_TYPE=Release '-DCMAKE_CXX_FLAGS=-O2 -Wall -Wextra -Werror' && cmake --build build/outside \
+  && ctest --test-dir build/outside --output-on-failure"
+# pkg-config gatehouse, by hand.
+pc_path="$prefix/lib/pkgconfig:$prefix/lib/$(gcc -dumpmachine)/pkgconfig"
+check outside-pkg-config bash -c "g++ -O2 -Wall -Wextra -Werror examples/users_groups_permissions.cpp \
+  \$(PKG_CONFIG_PATH='$pc_path' pkg-config --cflags --libs gatehouse) -o build/pkg-config-example \
+  && build/pkg-config-example | diff -u examples/users_groups_permissions.expected -"
+CXX=clang++ check release-clang build_tree build/release-clang -DCMAKE_BUILD_TYPE=Release -DGATEHOUSE_TESTS=OFF \
+  -DGATEHOUSE_BENCH=OFF -DGATEHOUSE_EXAMPLES=ON
+
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 build_tree build/asan -DCMAKE_BUILD_TYPE=Debug -DGATEHOUSE_SANITIZE=address,undefined -DGATEHOUSE_TESTS=ON -DGATEHOUSE_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \

@@ -79,7 +79,6 @@ std::unique_ptr<cache::Cache> make_cache(const Config& cfg, db::Database& db, co
 void AccountsServer::Impl::open_storage(const ServerParts& parts) {
   db = std::make_unique<db::Database>(config.database_url, parts.database);
   accounts::connect_profile_receiver();
-  auth::connect_update_last_login();
   auth::migrate(*db, service_migrations());
   cache = make_cache(config, *db, *clock);
   if (parts.wrap_cache) cache = parts.wrap_cache(std::move(cache));

@@ -5,11 +5,31 @@
 #include "gatehouse/core/encoding.h"
 #include "gatehouse/crypto/hmac.h"
 #include "gatehouse/models/manager.h"
+#include "gatehouse/signals/receiver.h"
 
 namespace gatehouse::auth {
 
 signals::Signal<void(const LoginEvent&)> user_logged_in;
 signals::Signal<void(const LoginEvent&)> user_logged_out;
+
+namespace {
+
+constexpr std::string_view kUpdateLastLoginUid = "gatehouse.auth.update_last_login";
+
+void update_last_login(const LoginEvent& e) {
+  if (e.user == nullptr || e.connection == nullptr) return;
+  User u = *e.user;
+  u.last_login = models::Timestamp::now();
+  models::Manager<User>(*e.connection).save(u, {.update_fields = {"last_login"}});
+}
+
+// Connected by default, as Django's auth app does in ready(): linking login()
+// links this file, so a program that logs users in has it.
+// user_logged_in.disconnect_uid("gatehouse.auth.update_last_login") turns it off.
+const signals::Receiver update_last_login_receiver{user_logged_in, update_last_login,
+                                                   {.dispatch_uid = kUpdateLastLoginUid}};
+
+}  // namespace
 
 std::string session_auth_hash(const User& user, const std::string& secret_key) {
   return core::hex_encode(crypto::salted_hmac_sha256("django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
@@ -75,15 +95,6 @@ void update_session_auth_hash(sessions::SessionRecord& session, const User& user
   session.data[kSessionHash] = session_auth_hash(user, secret_key);
 }
 
-void connect_update_last_login() {
-  static const signals::Connection receiver = user_logged_in.connect(
-      [](const LoginEvent& e) {
-        if (e.user == nullptr || e.connection == nullptr) return;
-        User u = *e.user;
-        u.last_login = models::Timestamp::now();
-        models::Manager<User>(*e.connection).save(u, {.update_fields = {"last_login"}});
-      },
-      {.dispatch_uid = "gatehouse.auth.update_last_login"});
-}
+void connect_update_last_login() { user_logged_in.connect(update_last_login, {.dispatch_uid = kUpdateLastLoginUid}); }
 
 }  // namespace gatehouse::auth

@@ -109,7 +109,13 @@ User UserManager::create_user(std::string_view username, std::string_view email,
   } else {
     user.set_unusable_password();
   }
-  return create(std::move(user));
+  const std::string name = user.username;
+  try {
+    return create(std::move(user));
+  } catch (const db::DatabaseError& e) {
+    if (e.kind() != db::ErrorKind::unique_violation) throw;
+    throw UsernameTaken(name);  // username is auth_user's only UNIQUE column
+  }
 }
 
 User UserManager::create_superuser(std::string_view username, std::string_view email,

@@ -62,8 +62,10 @@ TEST_P(Auth, UsernameRulesAndUniqueness) {
   try {
     users.create_user("Zoë");
     ADD_FAILURE() << "duplicate username saved";
-  } catch (const db::DatabaseError& e) {
+  } catch (const UsernameTaken& e) {  // typed, with Django's text, not the engine's
     EXPECT_EQ(e.kind(), db::ErrorKind::unique_violation);
+    EXPECT_STREQ(e.what(), "A user with that username already exists.");
+    EXPECT_EQ(e.username(), "Zoë");
   }
   EXPECT_EQ(users.count(), 2);
 }
@@ -190,6 +192,24 @@ TEST_P(Auth, PermissionsFromUserGroupsSuperuserAndInactive) {
   EXPECT_TRUE(get_all_permissions(c(), root).contains("auth.delete_user"));
   root.is_active = false;
   EXPECT_FALSE(has_perm(c(), root, "auth.add_user"));  // inactive superusers have none
+  EXPECT_TRUE(has_perms(c(), root, {}));               // as Django: all() of nothing
+}
+
+// The free functions take an AnonymousUser too, so one template serves the
+// request's user whichever it is.
+template <class U>
+bool may_add_users(db::Connection& c, const U& user) {
+  return has_perm(c, user, "auth.add_user") && has_perms(c, user, {"auth.add_user"});
+}
+
+TEST_P(Auth, PermissionChecksReadTheSameForAnonymousUsers) {
+  User root = UserManager(c()).create_superuser("root", "", "pw");
+  const AnonymousUser anon;
+  EXPECT_TRUE(may_add_users(c(), root));
+  EXPECT_FALSE(may_add_users(c(), anon));
+  EXPECT_FALSE(has_module_perms(c(), anon, "auth"));
+  EXPECT_TRUE(get_all_permissions(c(), anon).empty());
+  EXPECT_TRUE(has_perms(c(), anon, {}));
 }
 
 TEST_P(Auth, ManyToManyChangesSendSignals) {

@@ -24,7 +24,6 @@ const std::string kSecret(50, 's');
 class Login : public ::testing::TestWithParam<db::Engine> {
  protected:
   void SetUp() override {
-    connect_update_last_login();
     tdb_ = std::make_unique<testing::TestDatabase>(GetParam());
     db_ = std::make_unique<db::Database>(tdb_->url());
     auto extra = sessions::migrations();
@@ -123,6 +122,27 @@ TEST_P(Login, LoginRotatesTheKeyAndUpdatesLastLogin) {
   EXPECT_EQ(events, std::vector<std::string>{"in:ada"});
   EXPECT_TRUE(UserManager(c()).get_by_natural_key("ada").last_login.has_value());
   EXPECT_FALSE(get_user(c(), *loaded, std::string(50, 'x'))) << "another secret: no user";
+}
+
+// Connected by default (nothing in SetUp connects it); disconnected by its
+// dispatch_uid, as a Django project does; connected again, once.
+TEST_P(Login, UpdateLastLoginIsConnectedByDefaultAndCanBeTurnedOff) {
+  User ada = UserManager(c()).get_by_natural_key("ada");
+  auto first = fresh();
+  login(*db_, *store_, first, ada, ModelBackend().name(), kSecret, client_);
+  EXPECT_TRUE(UserManager(c()).get_by_natural_key("ada").last_login.has_value());
+  ASSERT_TRUE(user_logged_in.disconnect_uid("gatehouse.auth.update_last_login"));
+  models::Manager<User>(c()).filter({}).update_without_signals({{"last_login", db::Value()}});
+  auto second = fresh();
+  login(*db_, *store_, second, ada, ModelBackend().name(), kSecret, client_);
+  EXPECT_FALSE(UserManager(c()).get_by_natural_key("ada").last_login.has_value());
+  const std::size_t before = user_logged_in.receiver_count();
+  connect_update_last_login();
+  connect_update_last_login();
+  EXPECT_EQ(user_logged_in.receiver_count(), before + 1);
+  auto third = fresh();
+  login(*db_, *store_, third, ada, ModelBackend().name(), kSecret, client_);
+  EXPECT_TRUE(UserManager(c()).get_by_natural_key("ada").last_login.has_value());
 }
 
 TEST_P(Login, PasswordChangeEndsOtherSessionsButNotThisOne) {

@@ -59,7 +59,10 @@ std::optional<User> get_user(db::Connection& c, const sessions::SessionRecord& s
 // (other sessions of the user end, as their hash no longer matches).
 void update_session_auth_hash(sessions::SessionRecord& session, const User& user, const std::string& secret_key);
 
-// Connects the built-in update_last_login receiver (idempotent).
+// The built-in update_last_login receiver (it saves last_login at each
+// login) is connected by default, as in Django. This connects it again after
+// user_logged_in.disconnect_uid("gatehouse.auth.update_last_login");
+// connecting it twice connects it once.
 void connect_update_last_login();
 
 }  // namespace gatehouse::auth

@@ -21,6 +21,16 @@ bool has_perm(db::Connection& c, const User& user, std::string_view perm);
 bool has_perms(db::Connection& c, const User& user, const std::vector<std::string>& perms);
 bool has_module_perms(db::Connection& c, const User& user, std::string_view app_label);
 
+// The same calls for AnonymousUser, so code written for "the request's user"
+// reads the same whichever it is: an anonymous user has no permission (as
+// Django's ModelBackend answers for one). AnonymousUser's own members say the same.
+inline std::set<std::string> get_all_permissions(db::Connection&, const AnonymousUser&) { return {}; }
+inline bool has_perm(db::Connection&, const AnonymousUser&, std::string_view) { return false; }
+inline bool has_perms(db::Connection&, const AnonymousUser&, const std::vector<std::string>& perms) {
+  return perms.empty();  // Django: all() over no permissions is True
+}
+inline bool has_module_perms(db::Connection&, const AnonymousUser&, std::string_view) { return false; }
+
 // Looks a permission up by "app_label.codename"; throws models::DoesNotExist.
 Permission get_permission(db::Connection& c, std::string_view perm);
 

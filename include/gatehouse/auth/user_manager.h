@@ -4,8 +4,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "gatehouse/auth/user.h"
+#include "gatehouse/db/error.h"
 #include "gatehouse/models/manager.h"
 
 namespace gatehouse::auth {
@@ -31,6 +33,20 @@ struct UserFields {
   std::optional<bool> is_active{};
 };
 
+// A taken username, from create_user: Django's "A user with that username
+// already exists." A db::DatabaseError of kind unique_violation, so code that
+// catches those still does.
+class UsernameTaken : public db::DatabaseError {
+ public:
+  explicit UsernameTaken(std::string username)
+      : db::DatabaseError(db::ErrorKind::unique_violation, "A user with that username already exists."),
+        username_(std::move(username)) {}
+  const std::string& username() const noexcept { return username_; }
+
+ private:
+  std::string username_;
+};
+
 class UserManager : public models::Manager<User> {
  public:
   explicit UserManager(db::Connection& conn) : models::Manager<User>(conn) {}
@@ -38,8 +54,7 @@ class UserManager : public models::Manager<User> {
   // Normalises username and email, validates the username, hashes the
   // password (none: an unusable password), and saves. Throws
   // std::invalid_argument for an invalid username, models::ValidationError
-  // for values the columns cannot hold, db::DatabaseError(unique_violation)
-  // for a taken username.
+  // for values the columns cannot hold, UsernameTaken for a taken username.
   User create_user(std::string_view username, std::string_view email = {},
                    std::optional<std::string_view> password = std::nullopt, const UserFields& extra = {});
   // As create_user with is_staff and is_superuser; either explicitly false is
