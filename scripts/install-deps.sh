@@ -24,6 +24,10 @@ TEST_PACKAGES=(
   python3-aiosmtpd                                       # a real SMTP server for the tests
   chromium nodejs                                        # the browser tests (playwright-core from npm)
   wrk gunicorn                                           # bench/http: load generator and the Django peer
+  nginx-light openssl                                    # TLS-terminating reverse proxy in front (tests/app/nginx_test.py)
+  python3-jsonschema python3-yaml                        # responses checked against docs/openapi.yaml
+  doxygen                                                # the API reference (the docs target)
+  systemd adduser                                        # the .deb: systemd-analyze verify, its postinst
 )
 
 case "${1:-}" in

@@ -124,6 +124,22 @@ Response me(Site& site, Request& req) {
   return json_response(200, user_json(*u, profile_json(site.db, *u), verified));
 }
 
+// For a reverse proxy's auth_request (nginx) or ForwardAuth (Traefik): 200
+// naming the session's user in headers the proxy hands upstream, else 401.
+// Never cached, so a logout takes effect on the next request.
+Response verify(Site& site, Request& req) {
+  db::ReadScope snapshot(site.db);
+  const auth::User* u = web::user(req);
+  Response r = u == nullptr ? web::not_authenticated()
+                            : json_response(200, {{"id", u->id}, {"username", u->username}});
+  if (u != nullptr) {
+    r.set_header("X-Gatehouse-User-Id", std::to_string(u->id));
+    r.set_header("X-Gatehouse-Username", u->username);
+  }
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
 void change_password(Site& site, RequestPtr req, Responder respond) {
   const auth::User* u = web::user(*req);
   if (u == nullptr) return respond(web::not_authenticated());
@@ -210,6 +226,7 @@ void add_api_routes(http::Router& router, Site& site) {
   router.post("/api/login", async(site, login));
   router.post("/api/logout", sync(site, logout));
   router.get("/api/me", sync(site, me));
+  router.get("/api/auth/verify", sync(site, verify));  // and HEAD
   router.post("/api/password/change", async(site, change_password));
   router.post("/api/password/forgot", async(site, forgot));
   router.post("/api/password/reset", async(site, reset));

@@ -57,8 +57,9 @@ struct AccountsServer::Impl {
   void make_operations(const ServerParts& parts);
   void add_routes();
   http::Handler handler();
-  // Strict-Transport-Security only behind HTTPS (GATEHOUSE_SECURE_COOKIES=1).
-  http::SecurityHeaders security() const { return {.hsts_seconds = config.secure_cookies ? config.hsts_seconds : 0}; }
+  // Strict-Transport-Security only behind HTTPS: every answer with
+  // GATEHOUSE_SECURE_COOKIES=1, else those a trusted proxy reports as HTTPS.
+  http::SecurityHeaders security() const { return {.hsts_seconds = config.hsts_seconds, .https = config.secure_cookies}; }
 };
 
 namespace {
@@ -150,6 +151,10 @@ http::Handler AccountsServer::Impl::handler() {
 }
 
 AccountsServer::AccountsServer(Config config, ServerParts parts) : impl_(std::make_unique<Impl>()) {
+  // What signs sessions, reset links and codes: a short one is guessable offline.
+  if (config.secret_key.size() < 32)
+    throw ConfigError("GATEHOUSE_SECRET_KEY", "GATEHOUSE_SECRET_KEY: must be at least 32 characters (Config::secret_key "
+                                              "is " + std::to_string(config.secret_key.size()) + "; app::secret_key_for makes one)");
   impl_->config = std::move(config);
   if (parts.clock != nullptr) impl_->clock = parts.clock;
   impl_->open_storage(parts);

@@ -13,14 +13,6 @@ signals::Signal<void(const LoginFailedEvent&)> user_login_failed;
 
 namespace {
 
-// What a real check costs when there is no user to check against (Django:
-// UserModel().set_password(password) in ModelBackend.authenticate). Made with
-// the preferred hasher when first needed, so it costs what a stored hash does.
-const std::string& dummy_hash() {
-  static const std::string h = passwords::default_hashers().make_password("gatehouse: no such account");
-  return h;
-}
-
 std::string ascii_lower(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
@@ -75,10 +67,11 @@ struct Attempt : std::enable_shared_from_this<Attempt> {
 }  // namespace
 
 void check_candidate(const BackendContext& ctx, std::optional<User> user, std::string password, BackendDone done) {
-  // An unusable password ("!...") would answer at once: check the dummy hash
-  // instead, so such an account costs what any other does (and fails).
+  // An unusable password ("!...") would answer at once: check the pool's
+  // dummy hash instead (at the pool's own current settings), so such an
+  // account costs what any other does (and fails).
   const bool usable = user && passwords::is_password_usable(user->password().encoded());
-  const std::string encoded = usable ? user->password().encoded() : dummy_hash();
+  const std::string encoded = usable ? user->password().encoded() : ctx.pool.dummy_hash();
   ctx.pool.check(password, encoded,
                  [ctx, user = std::move(user), usable, password, done = std::move(done)](const passwords::CheckResult* res,
                                                                                 std::exception_ptr error) mutable {

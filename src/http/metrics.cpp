@@ -97,19 +97,21 @@ Middleware Metrics::middleware() {
   };
 }
 
-void add_security_headers(Response& r, const SecurityHeaders& options) {
+void add_security_headers(Response& r, const SecurityHeaders& options, bool secure_request) {
   r.set_header("X-Content-Type-Options", "nosniff");
   r.set_header("Referrer-Policy", "same-origin");
   r.set_header("X-Frame-Options", "DENY");
   r.set_header("Content-Security-Policy",
                "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'");
-  if (options.hsts_seconds > 0) r.set_header("Strict-Transport-Security", "max-age=" + std::to_string(options.hsts_seconds));
+  if (options.hsts_seconds > 0 && (options.https || secure_request))
+    r.set_header("Strict-Transport-Security", "max-age=" + std::to_string(options.hsts_seconds));
 }
 
 Middleware security_headers(SecurityHeaders options) {
   return [options](RequestPtr req, Responder respond, const Handler& next) {
-    next(std::move(req), respond.then([options](Response r) {
-      add_security_headers(r, options);
+    const bool secure = req->secure;
+    next(std::move(req), respond.then([options, secure](Response r) {
+      add_security_headers(r, options, secure);
       return r;
     }));
   };

@@ -159,6 +159,11 @@ void HashPool::run() {
   }
 }
 
+const std::string& HashPool::dummy_hash() const {
+  std::call_once(dummy_once_, [this] { dummy_ = registry_.make_password("gatehouse: no such account"); });
+  return dummy_;
+}
+
 void HashPool::serve_batch(std::vector<Request>& batch) {
   if (batch.size() == 1 && !batch.front().pbkdf2) {
     Request& r = batch.front();

@@ -90,15 +90,16 @@ std::string csrf_token(http::Request& request) { return mask_csrf_secret(csrf_se
 http::Middleware csrf_middleware(CsrfOptions options) {
   return [options](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
     const auto reject = [&](std::string_view detail) { respond(csrf_failure(*req, detail)); };
+    const bool https = options.secure || req->secure;  // as a trusted proxy reports it
     if (unsafe(req->method)) {
       const auto cookie = req->cookie("csrftoken");
       const auto secret = cookie ? unmask_csrf_token(*cookie) : std::nullopt;
       if (!secret) return reject("CSRF cookie not set.");
       if (auto origin = req->header("origin")) {
         const auto host = req->header("host").value_or("");
-        const std::string expected = std::string(options.secure ? "https://" : "http://") + std::string(host);
+        const std::string expected = std::string(https ? "https://" : "http://") + std::string(host);
         if (*origin != expected) return reject("Origin checking failed: " + std::string(*origin) + " does not match any trusted origins.");
-      } else if (options.secure) {
+      } else if (https) {
         const auto referer = req->header("referer");
         const std::string prefix = "https://" + std::string(req->header("host").value_or("")) + "/";
         if (!referer) return reject("Referer checking failed - no Referer.");
@@ -112,10 +113,10 @@ http::Middleware csrf_middleware(CsrfOptions options) {
       if (!given || !core::constant_time_equal(*given, *secret)) return reject("CSRF token incorrect.");
       state(*req).secret = *secret;
     }
-    next(req, respond.then([req, options](http::Response r) {
+    next(req, respond.then([req, https](http::Response r) {
       const CsrfState* s = req->get<CsrfState>();
       if (s != nullptr && s->cookie_needed && !s->secret.empty())
-        r.set_cookie("csrftoken", s->secret, {.max_age_seconds = 31449600, .http_only = false, .secure = options.secure});
+        r.set_cookie("csrftoken", s->secret, {.max_age_seconds = 31449600, .http_only = false, .secure = https});
       return r;
     }));
   };

@@ -40,50 +40,88 @@ std::optional<std::string> node_address(std::string_view node) {
   return std::nullopt;
 }
 
-// The for= of each element of a Forwarded header, in order (nullopt: malformed or absent).
-std::vector<std::optional<std::string>> forwarded_for(std::string_view header) {
-  std::vector<std::optional<std::string>> out;
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    std::string_view element = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-    std::optional<std::string> address;
+// One hop a proxy recorded: the address it took the request from (nullopt:
+// malformed, absent or obfuscated) and the scheme it was reached by ("" when
+// not given).
+struct Hop {
+  std::optional<std::string> address;
+  std::string proto;
+};
+
+bool equals_lower(std::string_view s, std::string_view lower) {
+  return s.size() == lower.size() &&
+         std::equal(s.begin(), s.end(), lower.begin(), [](char a, char b) { return (a | 0x20) == b; });
+}
+
+// Splits a comma-separated list, calling f(element) for each.
+template <class F>
+void for_each_element(std::string_view list, F&& f) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    f(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+}
+
+// The for= and proto= of each element of a Forwarded header, in order.
+std::vector<Hop> forwarded_hops(std::string_view header) {
+  std::vector<Hop> out;
+  for_each_element(header, [&](std::string_view element) {
+    Hop hop;
     while (!element.empty()) {
       const auto semi = element.find(';');
       const std::string_view pair = trim(element.substr(0, semi));
       element = semi == std::string_view::npos ? std::string_view() : element.substr(semi + 1);
-      if (pair.size() > 4 && (pair[0] == 'f' || pair[0] == 'F') && (pair[1] == 'o' || pair[1] == 'O') &&
-          (pair[2] == 'r' || pair[2] == 'R') && pair[3] == '=')
-        address = node_address(pair.substr(4));
+      const auto eq = pair.find('=');
+      if (eq == std::string_view::npos) continue;
+      const std::string_view name = pair.substr(0, eq);
+      std::string_view value = trim(pair.substr(eq + 1));
+      if (equals_lower(name, "for")) hop.address = node_address(value);
+      if (equals_lower(name, "proto")) {
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        hop.proto = std::string(value);
+      }
     }
-    out.push_back(std::move(address));
-  }
+    out.push_back(std::move(hop));
+  });
   return out;
 }
 
-std::vector<std::optional<std::string>> x_forwarded_for(std::string_view header) {
-  std::vector<std::optional<std::string>> out;
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    out.push_back(node_address(header.substr(0, comma)));
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+// X-Forwarded-For's addresses, with X-Forwarded-Proto's entries matched from
+// the right (an address with none gets the header's last entry).
+std::vector<Hop> x_forwarded_hops(std::string_view for_header, std::string_view proto_header) {
+  std::vector<Hop> out;
+  for_each_element(for_header, [&](std::string_view e) { out.push_back({node_address(e), {}}); });
+  std::vector<std::string> protos;
+  for_each_element(proto_header, [&](std::string_view e) { protos.emplace_back(trim(e)); });
+  for (std::size_t i = 0; i < out.size() && !protos.empty(); ++i) {
+    const std::size_t from_right = out.size() - 1 - i;
+    out[i].proto = from_right < protos.size() ? protos[protos.size() - 1 - from_right] : protos.back();
   }
   return out;
 }
 
 }  // namespace
 
+ForwardedOrigin forwarded_origin(std::string_view peer, std::string_view forwarded, std::string_view x_forwarded_for,
+                                 std::string_view x_forwarded_proto, const TrustedProxies& trusted) {
+  ForwardedOrigin origin{node_address(peer).value_or(std::string(peer)), false};
+  if (!trusted_peer(origin.address, trusted)) return origin;
+  const auto hops = !trim(forwarded).empty() ? forwarded_hops(forwarded) : x_forwarded_hops(x_forwarded_for, x_forwarded_proto);
+  // With no hop recorded, a trusted peer that names only the scheme still answers for it.
+  if (hops.empty() && trim(forwarded).empty() && !trim(x_forwarded_proto).empty())
+    origin.secure = equals_lower(trim(x_forwarded_proto.substr(x_forwarded_proto.rfind(',') + 1)), "https");
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!it->address) break;  // what lies beyond cannot be read: the last proxy known answers for it
+    origin = {*it->address, equals_lower(it->proto, "https")};
+    if (!trusted_peer(origin.address, trusted)) return origin;
+  }
+  return origin;
+}
+
 std::string forwarded_client(std::string_view peer, std::string_view forwarded, std::string_view x_forwarded_for_header,
                              const TrustedProxies& trusted) {
-  std::string current = node_address(peer).value_or(std::string(peer));
-  if (!trusted_peer(current, trusted)) return current;
-  const auto hops = !trim(forwarded).empty() ? forwarded_for(forwarded) : x_forwarded_for(x_forwarded_for_header);
-  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
-    if (!*it) break;  // what lies beyond cannot be read: the last proxy known answers for it
-    current = **it;
-    if (!trusted_peer(current, trusted)) return current;
-  }
-  return current;
+  return forwarded_origin(peer, forwarded, x_forwarded_for_header, {}, trusted).address;
 }
 
 namespace {
@@ -98,9 +136,12 @@ std::string all_of(const http::Request& req, std::string_view name) {
 
 http::Middleware forwarded_middleware(TrustedProxies trusted) {
   return [trusted = std::move(trusted)](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
-    if (!trusted.empty())
-      req->client_address =
-          forwarded_client(req->client_address, all_of(*req, "forwarded"), all_of(*req, "x-forwarded-for"), trusted);
+    if (!trusted.empty()) {
+      auto origin = forwarded_origin(req->client_address, all_of(*req, "forwarded"), all_of(*req, "x-forwarded-for"),
+                                     all_of(*req, "x-forwarded-proto"), trusted);
+      req->client_address = std::move(origin.address);
+      req->secure = origin.secure;
+    }
     next(std::move(req), std::move(respond));
   };
 }

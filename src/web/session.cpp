@@ -99,7 +99,9 @@ std::string user_agent_of(const http::Request& request) {
 
 http::Middleware session_middleware(sessions::SessionStore& store, SessionOptions options) {
   return [&store, options](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
-    auto s = std::make_shared<Session>(store, req->cookie(options.cookie_name), options, req->client_address,
+    SessionOptions mine = options;
+    mine.secure = options.secure || req->secure;  // HTTPS as a trusted proxy reports it
+    auto s = std::make_shared<Session>(store, req->cookie(options.cookie_name), mine, req->client_address,
                                        user_agent_of(*req));
     req->set(s);
     next(req, respond.then([s](http::Response r) { return s->finish(std::move(r)); }));

@@ -260,11 +260,15 @@ TEST_P(Api, SignupSendsAWelcomeEmailThroughTheOutbox) {
   for (const auto& [k, v] : mine[0].headers) has_id |= k == "Message-ID" && v.starts_with("<mail.welcome:");
   EXPECT_TRUE(has_id) << "the Message-ID carries the job's idempotency key";
   EXPECT_LT(answered, std::chrono::seconds(2)) << "the email is not sent during the request";
-  auto conn = server_->database().acquire();
-  EXPECT_EQ(conn->execute("SELECT count(*) FROM gatehouse_task WHERE idempotency_key LIKE 'mail.welcome:%' AND state = 'done'")
-                .scalar()
-                .as_int(),
-            1);
+  // The worker hands the message over, then marks the job done: wait for the mark.
+  const auto done_jobs = [&] {
+    auto conn = server_->database().acquire();
+    return conn->execute("SELECT count(*) FROM gatehouse_task WHERE idempotency_key LIKE 'mail.welcome:%' AND state = 'done'")
+        .scalar()
+        .as_int();
+  };
+  for (int i = 0; i < 200 && done_jobs() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(done_jobs(), 1);
 }
 
 // The messages the server's worker sent to `address` (memory backend), waiting up to 4 s for `n`.
@@ -587,6 +591,71 @@ TEST(TrustedProxies, AnUntrustedPeerCannotNameItsAddress) {
   }
   for (int i = 0; i < 5; ++i) EXPECT_EQ(login_from(server->port(), "198.51.100." + std::to_string(i), "bad").status, 401);
   EXPECT_EQ(login_from(server->port(), "203.0.113.9", "bad").status, 429) << "invented addresses are one client: the peer";
+}
+
+// GET /api/auth/verify, for nginx's auth_request: who the session's user is,
+// in headers, or 401; never cached (HEAD: tests/app/nginx_test.py).
+TEST(AuthVerify, NamesTheSessionsUserOrAnswers401) {
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "verify"});
+  std::int64_t id = 0;
+  {
+    auto c = server->database().acquire();
+    id = auth::UserManager(*c).create_user("dora", "dora@example.com", kGood).id;
+  }
+  Browser b(server->port());
+  Reply r = b.request("GET", "/api/auth/verify");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body["error"], "not_authenticated") << r.raw;
+  EXPECT_NE(r.raw.find("Cache-Control: no-store"), std::string::npos) << r.raw;
+  EXPECT_EQ(r.raw.find("X-Gatehouse-User-Id"), std::string::npos) << r.raw;
+  b.fetch_csrf();
+  ASSERT_EQ(b.request("POST", "/api/login", json{{"username", "dora"}, {"password", kGood}}.dump()).status, 200);
+  r = b.request("GET", "/api/auth/verify");
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_NE(r.raw.find("X-Gatehouse-User-Id: " + std::to_string(id) + "\r\n"), std::string::npos) << r.raw;
+  EXPECT_NE(r.raw.find("X-Gatehouse-Username: dora\r\n"), std::string::npos) << r.raw;
+  EXPECT_NE(r.raw.find("Cache-Control: no-store"), std::string::npos) << r.raw;
+  EXPECT_EQ(r.body["id"], id);
+  ASSERT_EQ(b.request("POST", "/api/logout").status, 204);
+  EXPECT_EQ(b.request("GET", "/api/auth/verify").status, 401) << "a logout counts at once";
+}
+
+// HTTPS ends at the proxy: its X-Forwarded-Proto makes the cookies Secure and
+// the CSRF check expect an https Origin; from an untrusted peer it is ignored.
+TEST(TrustedProxies, TheProxysSchemeMakesCookiesSecure) {
+  testing::RunningAccountsServer server(testing::Deployment{db::Engine::sqlite, false, "", "https"}, {}, {}, [](Config& c) {
+    c.trusted_proxies = {*web::TrustedNetwork::parse("127.0.0.1")};
+    c.hsts_seconds = 3600;
+  });
+  {
+    auto c = server->database().acquire();
+    auth::UserManager(*c).create_user("dora", "dora@example.com", kGood);
+  }
+  Browser b(server->port());
+  b.set_header("X-Forwarded-For", "198.51.100.6");
+  b.set_header("X-Forwarded-Proto", "https");
+  const Reply csrf = b.request("GET", "/api/csrf");
+  EXPECT_NE(csrf.raw.find("Strict-Transport-Security: max-age=3600"), std::string::npos) << csrf.raw;
+  EXPECT_NE(csrf.raw.find("; Secure"), std::string::npos) << "the csrftoken cookie: " << csrf.raw;
+  b.fetch_csrf();
+  b.set_header("Origin", "http://t");
+  EXPECT_EQ(b.request("POST", "/api/login", json{{"username", "dora"}, {"password", kGood}}.dump()).status, 403)
+      << "the page was https: an http Origin is another origin";
+  b.set_header("Origin", "https://t");
+  const Reply in = b.request("POST", "/api/login", json{{"username", "dora"}, {"password", kGood}}.dump());
+  ASSERT_EQ(in.status, 200) << in.raw;
+  const auto set_cookie = in.raw.find("Set-Cookie: sessionid=");
+  ASSERT_NE(set_cookie, std::string::npos) << in.raw;
+  EXPECT_NE(in.raw.substr(set_cookie, in.raw.find("\r\n", set_cookie) - set_cookie).find("; Secure"), std::string::npos)
+      << in.raw;
+
+  testing::RunningAccountsServer direct(testing::Deployment{db::Engine::sqlite, false, "", "plain"}, {}, {},
+                                        [](Config& c) { c.hsts_seconds = 3600; });
+  Browser forger(direct->port());
+  forger.set_header("X-Forwarded-Proto", "https");
+  const Reply plain = forger.request("GET", "/api/csrf");
+  EXPECT_EQ(plain.raw.find("; Secure"), std::string::npos) << "an untrusted peer's word is not taken: " << plain.raw;
+  EXPECT_EQ(plain.raw.find("Strict-Transport-Security"), std::string::npos) << plain.raw;
 }
 
 // "Last seen" moves with use, at most once a minute; login gives a new CSRF

@@ -324,6 +324,37 @@ TEST(TrustedNetwork, ParsesContainsAndPrints) {
     EXPECT_FALSE(TrustedNetwork::parse(bad)) << bad;
 }
 
+// The scheme is believed only from a trusted proxy, and it is the scheme of
+// the hop whose address is taken: what a client writes for itself is not.
+TEST(ForwardedOrigin, TheSchemeComesFromTheHopThatNamedTheClient) {
+  const web::TrustedProxies nginx = {*TrustedNetwork::parse("127.0.0.2")};
+  const auto origin = [&](std::string_view peer, std::string_view fwd, std::string_view xff, std::string_view xfp) {
+    return web::forwarded_origin(peer, fwd, xff, xfp, nginx);
+  };
+  auto o = origin("127.0.0.2", "", "198.51.100.7", "https");
+  EXPECT_EQ(o.address, "198.51.100.7");
+  EXPECT_TRUE(o.secure) << "nginx's $scheme";
+  EXPECT_FALSE(origin("127.0.0.2", "", "198.51.100.7", "http").secure);
+  EXPECT_TRUE(origin("127.0.0.2", "", "198.51.100.7", "HTTPS").secure) << "case-insensitive";
+  o = origin("203.0.113.5", "", "198.51.100.7", "https");
+  EXPECT_EQ(o.address, "203.0.113.5") << "an untrusted peer names nobody";
+  EXPECT_FALSE(o.secure) << "nor the scheme: Gatehouse itself speaks plain HTTP";
+  EXPECT_TRUE(origin("127.0.0.2", "", "", "https").secure) << "a trusted peer naming only the scheme";
+  EXPECT_EQ(origin("127.0.0.2", "", "", "https").address, "127.0.0.2");
+  // Appended lists: the entry as far from the right as the address taken.
+  o = origin("127.0.0.2", "", "10.9.9.9, 198.51.100.7", "https, http");
+  EXPECT_EQ(o.address, "198.51.100.7");
+  EXPECT_FALSE(o.secure) << "the client's own 'https' sits to the left";
+  // Forwarded: the proto= of the element whose for= is the client.
+  o = origin("127.0.0.2", "for=10.9.9.9;proto=https, for=\"198.51.100.7:4711\";proto=http", "", "https");
+  EXPECT_EQ(o.address, "198.51.100.7");
+  EXPECT_FALSE(o.secure) << "Forwarded wins over X-Forwarded-Proto, element by element";
+  o = origin("127.0.0.2", "For=198.51.100.7;Proto=\"https\";by=127.0.0.2", "", "");
+  EXPECT_EQ(o.address, "198.51.100.7");
+  EXPECT_TRUE(o.secure);
+  EXPECT_FALSE(origin("127.0.0.2", "for=unknown;proto=https", "", "").secure) << "an unreadable hop: the peer answers";
+}
+
 TEST(Config, PasswordRegistryTakesTheConfiguredIterations) {
   // Nothing in this binary sets the count before the registry is first built,
   // so it is built with GATEHOUSE_PBKDF2_ITERATIONS.

@@ -96,5 +96,28 @@ TEST(SecretKey, GeneratedOnceBesideSqliteAndRequiredElsewhere) {
   std::filesystem::remove_all(dir);
 }
 
+// A library user who builds Config by hand cannot start a server that signs
+// with an empty or short key: every session and reset link would be forgeable.
+TEST(SecretKey, TheServerRefusesAShortKey) {
+  for (const std::string& key : {std::string(), std::string(31, 'k')}) {
+    Config c;
+    c.database_url = "sqlite::memory:";
+    c.bind = "127.0.0.1:0";
+    c.secret_key = key;
+    try {
+      AccountsServer server(c);
+      ADD_FAILURE() << "a server started with a " << key.size() << "-character key";
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.key(), "GATEHOUSE_SECRET_KEY");
+      EXPECT_NE(std::string(e.what()).find("at least 32"), std::string::npos) << e.what();
+    }
+  }
+  Config c;
+  c.database_url = "sqlite::memory:";
+  c.bind = "127.0.0.1:0";
+  c.secret_key = std::string(32, 'k');
+  EXPECT_NO_THROW(AccountsServer{c});
+}
+
 }  // namespace
 }  // namespace gatehouse::app

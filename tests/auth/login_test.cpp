@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -77,6 +78,66 @@ TEST_P(Login, AuthenticateByUsernameOrEmailAndOneAnswerForEveryFailure) {
   models::Manager<User>(c()).save(ada);
   EXPECT_FALSE(auth("ada", "analytical engine").user);  // inactive
   EXPECT_FALSE(auth("ada", "analytical engine").error);
+}
+
+// Login timing must not tell account kinds apart: a refused login costs one
+// check at the current parameters whether the account is unknown, has an
+// unusable password, is inactive, or has a hash at weaker parameters
+// (Django's harden_runtime). Work is counted, not timed: a hasher whose
+// "cost" is its iteration count adds what it spends to a counter.
+std::atomic<std::uint64_t> g_work{0};
+class CountingHasher final : public passwords::Hasher {
+ public:
+  explicit CountingHasher(std::uint64_t cost) : cost_(cost) {}
+  std::string_view algorithm() const noexcept override { return "counting"; }
+  std::string encode(std::string_view password, std::string_view salt) const override { return encode_at(cost_, password, salt); }
+  static std::string encode_at(std::uint64_t cost, std::string_view password, std::string_view salt) {
+    return "counting$" + std::to_string(cost) + "$" + std::string(salt) + "$" +
+           std::to_string(std::hash<std::string>{}(std::string(password) + "/" + std::string(salt)));
+  }
+  bool is_well_formed(std::string_view encoded) const noexcept override { return encoded.starts_with("counting$"); }
+  bool verify(std::string_view password, std::string_view encoded) const noexcept override {
+    const auto [cost, salt] = parts(encoded);
+    g_work += cost;
+    return encode_at(cost, password, salt) == encoded;
+  }
+  bool must_update(std::string_view encoded) const noexcept override { return parts(encoded).first != cost_; }
+  void harden_runtime(std::string_view, std::string_view encoded) const noexcept override {
+    if (const auto cost = parts(encoded).first; cost < cost_) g_work += cost_ - cost;
+  }
+
+ private:
+  static std::pair<std::uint64_t, std::string> parts(std::string_view encoded) {
+    const std::string e(encoded);
+    const auto a = e.find('$'), b = e.find('$', a + 1), c = e.find('$', b + 1);
+    return {std::stoull(e.substr(a + 1, b - a - 1)), e.substr(b + 1, c - b - 1)};
+  }
+  std::uint64_t cost_;
+};
+
+TEST_P(Login, EveryRefusedKindOfAccountCostsOneCheckAtTheCurrentParameters) {
+  const passwords::HasherRegistry registry({std::make_shared<CountingHasher>(1000)});
+  passwords::HashPool pool(registry);
+  const BackendContext ctx{*db_, pool};
+  const auto set_password = [&](const std::string& username, const std::string& encoded, bool active = true) {
+    User u = UserManager(c()).create_user(username, username + "@example.com", "placeholder password 1");
+    u.is_active = active;
+    models::Manager<User>(c()).save(u);
+    c().execute("UPDATE auth_user SET password = ? WHERE username = ?", {encoded, username});
+  };
+  set_password("current", CountingHasher::encode_at(1000, "right", "saltsaltsaltsaltsaltsa"));
+  set_password("weaker", CountingHasher::encode_at(10, "right", "saltsaltsaltsaltsaltsa"));
+  set_password("unusable", "!unusable-password-marker");
+  set_password("inactive", CountingHasher::encode_at(1000, "right", "saltsaltsaltsaltsaltsa"), false);
+  const Backends model{std::make_shared<ModelBackend>()};
+  for (const char* who : {"current", "weaker", "unusable", "inactive", "nobody"}) {
+    g_work = 0;
+    EXPECT_FALSE(authenticate_wait(ctx, model, {who, "wrong"}, client_).user) << who;
+    EXPECT_EQ(g_work.load(), 1000u) << who << ": a refusal must cost one check at the current cost";
+  }
+  g_work = 0;
+  EXPECT_FALSE(authenticate_wait(ctx, model, {"inactive", "right"}, client_).user);
+  EXPECT_EQ(g_work.load(), 1000u) << "the right password of an inactive account costs the same";
 }
 
 // A backend of the application's own plugs in as the built-in ones do.

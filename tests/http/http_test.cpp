@@ -262,6 +262,7 @@ TEST_F(HttpTest, TheServersOwnAnswersCarryTheSecurityHeaders) {
   ServerOptions o;
   o.max_header_bytes = 4 * 1024;
   o.security.hsts_seconds = 31536000;
+  o.security.https = true;
   start(o);
   for (const std::string& bad : {std::string("NOT HTTP\r\n\r\n"),
                                  "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(8 * 1024, 'a') + "\r\n\r\n"}) {

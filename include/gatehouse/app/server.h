@@ -46,7 +46,9 @@ struct ServerParts {
 
 class AccountsServer {
  public:
-  // Opens and migrates the database, then binds. Throws on either failure.
+  // Opens and migrates the database, then binds. Throws on either failure,
+  // and ConfigError for a secret_key under 32 characters (an empty one
+  // included: secret_key_for() settles one as `gatehouse serve` does).
   explicit AccountsServer(Config config, ServerParts parts = {});
   ~AccountsServer();
 

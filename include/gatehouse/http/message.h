@@ -22,7 +22,8 @@ struct Request {
   std::string query;           // after '?', undecoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string client_address;  // peer IP
+  std::string client_address;  // peer IP (behind a trusted proxy, the client's: web/proxy.h)
+  bool secure = false;         // reached over HTTPS: only a trusted proxy says so (web/proxy.h)
   std::map<std::string, std::string> params;  // path parameters from the route
   std::string route;           // the matched route pattern ("" when none matched)
   std::chrono::steady_clock::time_point received{};  // when the request was read

@@ -46,8 +46,13 @@ class Metrics {
 // 413, 431).
 struct SecurityHeaders {
   std::int64_t hsts_seconds = 0;  // Strict-Transport-Security max-age; 0: none
+  // Whether every request arrives over HTTPS: HSTS on every answer. Otherwise
+  // only on the answers to requests a trusted proxy reports as HTTPS
+  // (Request::secure): browsers ignore HSTS over plain HTTP.
+  bool https = false;
 };
-void add_security_headers(Response& response, const SecurityHeaders& options);
+// `secure_request`: the request was HTTPS (for HSTS when not options.https).
+void add_security_headers(Response& response, const SecurityHeaders& options, bool secure_request = false);
 Middleware security_headers(SecurityHeaders options = {});
 
 }  // namespace gatehouse::http

@@ -69,6 +69,13 @@ class HashPool {
   void check(std::string password, std::string encoded, CheckDone done);
   void make_password(std::string password, MadeDone done);
 
+  // A hash of nothing by this pool's preferred hasher at its current
+  // parameters, made once: what a check runs against when there is no real
+  // hash to check (no such user, an unusable password), so that it costs
+  // what a real check costs (Django's ModelBackend: set_password on a
+  // throwaway user).
+  const std::string& dummy_hash() const;
+
   std::size_t queue_depth() const;
   struct Stats {
     std::uint64_t checks = 0;
@@ -85,6 +92,8 @@ class HashPool {
 
   const HasherRegistry& registry_;
   Options options_;
+  mutable std::once_flag dummy_once_;
+  mutable std::string dummy_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> queue_;

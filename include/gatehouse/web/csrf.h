@@ -21,7 +21,9 @@ std::string mask_csrf_secret(const std::string& secret);
 std::optional<std::string> unmask_csrf_token(const std::string& token);
 
 struct CsrfOptions {
-  bool secure = false;  // HTTPS: Secure cookie, and a Referer is required without Origin
+  // HTTPS: Secure cookie, and a Referer is required without Origin. A request
+  // a trusted proxy reports as HTTPS (Request::secure) is treated so either way.
+  bool secure = false;
 };
 
 // The secret for this request (from the cookie, or a new one, which the

@@ -7,6 +7,10 @@
 // rightmost one that is not itself a trusted proxy: what a client writes
 // into the header itself sits to the left and is never believed.
 //
+// The scheme likewise: the server speaks plain HTTP, so a request is HTTPS
+// (Request::secure: Secure cookies, an https Origin for CSRF) only when a
+// trusted proxy says so, with Forwarded's proto= or X-Forwarded-Proto.
+//
 //   chain({web::forwarded_middleware(config.trusted_proxies), ...}, handler)
 #pragma once
 
@@ -48,8 +52,22 @@ using TrustedProxies = std::vector<TrustedNetwork>;
 std::string forwarded_client(std::string_view peer, std::string_view forwarded, std::string_view x_forwarded_for,
                              const TrustedProxies& trusted);
 
-// Sets each request's client_address by forwarded_client(). With no
-// trusted proxies it changes nothing.
+// The client as the trusted proxies describe it: its address, and whether
+// it reached the first trusted proxy over HTTPS. The scheme is the one given
+// for the hop whose address was taken — that element's proto= in Forwarded,
+// or the X-Forwarded-Proto entry as far from the right as the address was in
+// X-Forwarded-For, else X-Forwarded-Proto's last entry (nginx's `$scheme`
+// replaces the header with one value). From an untrusted peer: the peer, and
+// not secure.
+struct ForwardedOrigin {
+  std::string address;
+  bool secure = false;
+};
+ForwardedOrigin forwarded_origin(std::string_view peer, std::string_view forwarded, std::string_view x_forwarded_for,
+                                 std::string_view x_forwarded_proto, const TrustedProxies& trusted);
+
+// Sets each request's client_address and secure by forwarded_origin().
+// With no trusted proxies it changes nothing.
 http::Middleware forwarded_middleware(TrustedProxies trusted);
 
 }  // namespace gatehouse::web

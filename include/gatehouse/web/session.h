@@ -28,7 +28,7 @@ namespace gatehouse::web {
 struct SessionOptions {
   std::string cookie_name = "sessionid";
   std::chrono::seconds age{1209600};  // two weeks, as Django's SESSION_COOKIE_AGE
-  bool secure = false;                // Secure cookie (behind HTTPS)
+  bool secure = false;                // Secure cookie (also whenever Request::secure)
   const core::Clock* clock = &core::system_clock();
 };
 
