@@ -28,6 +28,7 @@ TEST_PACKAGES=(
   python3-jsonschema python3-yaml                        # responses checked against docs/openapi.yaml
   doxygen                                                # the API reference (the docs target)
   systemd adduser                                        # the .deb: systemd-analyze verify, its postinst
+  dpkg-dev file                                          # the .deb: dpkg-shlibdeps (its Depends), the file command CPack runs
 )
 
 case "${1:-}" in

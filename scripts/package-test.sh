@@ -120,8 +120,9 @@ workdir=$(setting WorkingDirectory)
 umask_value=$(setting UMask)
 state_dir=/var/lib/$(setting StateDirectory)
 read -r -a exec_start <<< "$(setting ExecStart)"
-[ -n "$user" ] && [ -n "$group" ] && [ -n "$workdir" ] && [ "${#exec_start[@]}" -gt 0 ] ||
+if [ -z "$user" ] || [ -z "$group" ] || [ -z "$workdir" ] || [ "${#exec_start[@]}" -eq 0 ]; then
   fail "the unit lacks User, Group, WorkingDirectory or ExecStart"
+fi
 [ "$state_dir" = "$workdir" ] || fail "WorkingDirectory $workdir is not the StateDirectory $state_dir"
 
 # The environment systemd gives the service: the user's HOME, USER, LOGNAME and
@@ -145,27 +146,20 @@ if [ -n "$environment_file" ] && [ -f "$environment_file" ]; then
   done < "$environment_file"
 fi
 
-# Runs "$@" as the unit runs its commands (NoNewPrivileges included), with
-# extra KEY=VALUE words first: as_service [KEY=VALUE...] -- COMMAND...
-as_service() {
-  local extra=()
-  while [ "$1" != "--" ]; do
-    extra+=("$1")
-    shift
-  done
-  shift
-  (
-    umask "${umask_value:-0022}"
-    exec setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs -- \
-      env -i -C "$workdir" "${service_env[@]}" "${extra[@]}" "$@"
-  )
-}
+# The command line that runs a command as the unit runs its commands
+# (NoNewPrivileges included): "${as_service[@]}" [KEY=VALUE...] COMMAND...,
+# under the unit's umask. The server is started in the background with
+# `( umask ...; exec ... ) &`, so that $! is its own process id.
+as_service=(setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs --
+  env -i -C "$workdir" "${service_env[@]}")
+umask_value=${umask_value:-0022}
+run_as_service() { (umask "$umask_value" && exec "${as_service[@]}" "$@"); }
 
 # ---- the server, as the unit starts it ----------------------------------------------
 
 # Port 0: the server takes a free port and says which.
 step "start: ${exec_start[*]} as $user in $workdir, on 127.0.0.1:0"
-as_service GATEHOUSE_BIND=127.0.0.1:0 -- "${exec_start[@]}" > "$work/serve.log" 2>&1 &
+(umask "$umask_value" && exec "${as_service[@]}" GATEHOUSE_BIND=127.0.0.1:0 "${exec_start[@]}") > "$work/serve.log" 2>&1 &
 server_pid=$!
 port=""
 for _ in $(seq 1 600); do
@@ -181,7 +175,7 @@ base="http://127.0.0.1:$port"
 step "createsuperuser --noinput, as $user"
 username=packagetest
 password=$("$python" -c 'import secrets; print("Gh-" + secrets.token_urlsafe(18))')
-as_service "GATEHOUSE_SUPERUSER_PASSWORD=$password" -- "${exec_start[0]}" createsuperuser \
+run_as_service "GATEHOUSE_SUPERUSER_PASSWORD=$password" "${exec_start[0]}" createsuperuser \
   --username "$username" --email packagetest@example.com --noinput
 
 step "log in through $base"
@@ -261,7 +255,7 @@ ls -l "$state_dir"
 [ "$(stat -c %U "$state_dir/gatehouse.sqlite3")" = "$user" ] || fail "the database does not belong to $user"
 [ "$(stat -c '%U %a' "$state_dir/gatehouse.secret_key")" = "$user 600" ] ||
   fail "the generated secret key is not $user's, mode 600"
-as_service -- "${exec_start[0]}" check
+run_as_service "${exec_start[0]}" check
 
 # ---- installing again ---------------------------------------------------------------
 

@@ -91,6 +91,9 @@ prefix="$pg_parent/prefix"
 check release-gcc build_tree build/release-gcc -DCMAKE_BUILD_TYPE=Release -DGATEHOUSE_TESTS=OFF -DGATEHOUSE_BENCH=OFF \
   -DGATEHOUSE_EXAMPLES=ON -DCMAKE_INSTALL_PREFIX="$prefix"
 check install cmake --install build/release-gcc
+# The Debian package, installed with dpkg and logged in through (as root; scripts/package-test.sh).
+check package bash -c "cd build/release-gcc && rm -f gatehouse_*.deb && cpack -G DEB"
+check package-install scripts/package-test.sh build/release-gcc/gatehouse_*_amd64.deb
 # find_package(Gatehouse) from outside the tree, with a user's warnings at -O2.
 check outside-cmake bash -c "cmake -S examples/outside -B build/outside -G Ninja -DCMAKE_PREFIX_PATH='$prefix' \
   -DCMAKE_BUILD_TYPE=Release '-DCMAKE_CXX_FLAGS=-O2 -Wall -Wextra -Werror' && cmake --build build/outside \

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "gatehouse/core/executor.h"
+#include "gatehouse/signals/async.h"
 #include "gatehouse/signals/signal.h"
 
 namespace gatehouse::signals {
@@ -28,7 +29,7 @@ TEST(SendAsync, RunsOnTheGivenExecutorAndYieldsResponses) {
     on_pool = pool.on_worker_thread();
     return v + 1;
   });
-  auto future = sig.send_async(pool, {}, 41);
+  auto future = send_async(sig, pool, {}, 41);
   auto responses = future.get();
   ASSERT_EQ(responses.size(), 1u);
   EXPECT_EQ(responses[0].value, 42);
@@ -39,7 +40,7 @@ TEST(SendAsync, DefaultsToTheLibraryPool) {
   Signal<void()> sig;
   std::thread::id ran_on;
   ScopedConnection c = sig.connect([&] { ran_on = std::this_thread::get_id(); });
-  sig.send_async({}).get();
+  send_async(sig, {}).get();
   EXPECT_NE(ran_on, std::this_thread::get_id());
 }
 
@@ -48,7 +49,7 @@ TEST(SendAsync, NeverRunsReceiversOnTheCallersThreadEvenWithAnInlineExecutor) {
   Signal<void()> sig;
   std::thread::id ran_on;
   ScopedConnection c = sig.connect([&] { ran_on = std::this_thread::get_id(); });
-  sig.send_async(inline_exec, {}).get();
+  send_async(sig, inline_exec, {}).get();
   EXPECT_EQ(inline_exec.posted, 1);
   EXPECT_NE(ran_on, std::thread::id());
   EXPECT_NE(ran_on, std::this_thread::get_id());
@@ -57,7 +58,7 @@ TEST(SendAsync, NeverRunsReceiversOnTheCallersThreadEvenWithAnInlineExecutor) {
 TEST(SendAsync, ExceptionReachesTheFuture) {
   Signal<void()> sig;
   ScopedConnection c = sig.connect([] { throw std::runtime_error("async failure"); });
-  auto future = sig.send_async({});
+  auto future = send_async(sig, {});
   EXPECT_THROW(future.get(), std::runtime_error);
 }
 
@@ -65,7 +66,7 @@ TEST(SendAsync, RobustVariantCapturesEachError) {
   Signal<int()> sig;
   ScopedConnection a = sig.connect([]() -> int { throw std::runtime_error("x"); });
   ScopedConnection b = sig.connect([] { return 2; });
-  auto out = sig.send_robust_async({}).get();
+  auto out = send_robust_async(sig, {}).get();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_FALSE(out[0].ok());
   EXPECT_EQ(out[1].value, 2);
@@ -78,7 +79,7 @@ TEST(SendAsync, ArgumentsAreCopiedAtSendTime) {
   std::future<void> done;
   {
     std::string temp = "copied";
-    done = sig.send_async({}, temp);
+    done = send_async(sig, {}, temp);
   }  // the original is gone before the receiver runs
   EXPECT_EQ(got.get_future().get(), "copied");
   done.get();
@@ -93,7 +94,7 @@ TEST(SendAsync, SignalMayBeDestroyedWhileATaskIsQueued) {
   {
     Signal<void()> sig;
     ScopedConnection c = sig.connect([&] { ++calls; });
-    pending = sig.send_async(pool, {});
+    pending = send_async(sig, pool, {});
   }
   gate.set_value();
   pending.get();
@@ -102,7 +103,7 @@ TEST(SendAsync, SignalMayBeDestroyedWhileATaskIsQueued) {
 
 TEST(SendAsync, NeverConnectedSignalCompletes) {
   Signal<int()> sig;
-  EXPECT_TRUE(sig.send_async({}).get().empty());
+  EXPECT_TRUE(send_async(sig, {}).get().empty());
 }
 
 }  // namespace

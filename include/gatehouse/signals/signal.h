@@ -25,8 +25,8 @@
 //     are not waited for.
 // A receiver may connect, disconnect and send (this signal or any other) from
 // inside a send. send() takes no lock and writes no memory shared with other
-// sending threads. REQUIRES: the Signal outlives every send on it (send_async
-// tasks keep what they need alive on their own).
+// sending threads. REQUIRES: the Signal outlives every send on it (sends on an executor,
+// signals/async.h, keep what they need alive on their own).
 //
 // A Signal is constant-initialised, so one defined at namespace scope can be
 // connected to from any static initialiser (see receiver.h).
@@ -37,19 +37,16 @@
 #include <cstring>
 #include <exception>
 #include <functional>
-#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "gatehouse/core/executor.h"
 #include "gatehouse/signals/connection.h"
 #include "gatehouse/signals/delivery.h"
 #include "gatehouse/signals/detail/core.h"
@@ -112,6 +109,10 @@ std::string member_identity(const T* object, M T::*member) {
   return identity_bytes('m', object) + identity_bytes('p', member);
 }
 
+}  // namespace detail
+
+namespace detail {
+struct SignalAccess;
 }  // namespace detail
 
 template <class Signature>
@@ -275,26 +276,6 @@ class Signal<R(Args...)> {
     detail::Core* c = core_.load(std::memory_order_acquire);
     if (c != nullptr) dispatch_robust(c, sender, out, args...);
     return out;
-  }
-
-  // As send(), but on `executor`, with copies of the arguments. Receivers
-  // never run on the calling thread: a task an executor starts inline is moved
-  // to the library's pool. The future yields send()'s result or exception.
-  std::future<SendResult> send_async(core::Executor& executor, const Sender& sender,
-                                     detail::arg_t<Args>... args) const {
-    return post_async<false>(executor, sender, args...);
-  }
-  std::future<SendResult> send_async(const Sender& sender, detail::arg_t<Args>... args) const {
-    return post_async<false>(core::default_executor(), sender, args...);
-  }
-  // As send_robust(), on `executor`.
-  std::future<RobustResponses> send_robust_async(core::Executor& executor, const Sender& sender,
-                                                 detail::arg_t<Args>... args) const {
-    return post_async<true>(executor, sender, args...);
-  }
-  std::future<RobustResponses> send_robust_async(const Sender& sender,
-                                                 detail::arg_t<Args>... args) const {
-    return post_async<true>(core::default_executor(), sender, args...);
   }
 
  private:
@@ -476,61 +457,7 @@ class Signal<R(Args...)> {
     });
   }
 
-  template <bool Robust>
-  auto post_async(core::Executor& executor, const Sender& sender,
-                  detail::arg_t<Args>... args) const {
-    static_assert(kArgsCopyable, "send_async copies the arguments: they must be copyable");
-    using Result = std::conditional_t<Robust, RobustResponses, SendResult>;
-    struct Task {
-      detail::Core* core = nullptr;  // a reference is held; nullptr when never connected
-      Sender sender;
-      std::tuple<std::decay_t<Args>...> args;
-      std::promise<Result> promise;
-      std::thread::id caller;
-      std::atomic<bool> posting{true};  // the caller is still inside Executor::post()
-      ~Task() {
-        if (core != nullptr) detail::release(core);
-      }
-      void run() {
-        try {
-          if constexpr (Robust) {
-            RobustResponses out;
-            if (core != nullptr)
-              std::apply([&](auto&... a) { dispatch_robust(core, sender, out, a...); }, args);
-            promise.set_value(std::move(out));
-          } else if constexpr (std::is_void_v<R>) {
-            if (core != nullptr) std::apply([&](auto&... a) { dispatch(core, sender, a...); }, args);
-            promise.set_value();
-          } else {
-            Result out;
-            if (core != nullptr)
-              out = std::apply([&](auto&... a) { return dispatch(core, sender, a...); }, args);
-            promise.set_value(std::move(out));
-          }
-        } catch (...) {
-          promise.set_exception(std::current_exception());
-        }
-      }
-    };
-    auto task = std::make_shared<Task>();
-    task->core = core_.load(std::memory_order_acquire);
-    if (task->core != nullptr) detail::acquire(task->core);
-    task->sender = sender;
-    task->args = std::tuple<std::decay_t<Args>...>(args...);
-    task->caller = std::this_thread::get_id();
-    std::future<Result> future = task->promise.get_future();
-    executor.post([task] {
-      if (task->posting.load() && std::this_thread::get_id() == task->caller) {
-        // An inline executor: keep the promise that receivers leave this thread.
-        core::default_executor().post([task] { task->run(); });
-        return;
-      }
-      task->run();
-    });
-    task->posting.store(false);
-    return future;
-  }
-
+  friend struct detail::SignalAccess;  // signals/async.h
   mutable std::atomic<detail::Core*> core_{nullptr};
 };
 

@@ -1,0 +1,871 @@
+#!/usr/bin/python3
+"""docs/openapi.yaml against a real `gatehouse serve`.
+
+First the document itself: OpenAPI 3.1.0, every $ref resolves, every schema
+is a valid JSON Schema 2020-12 (Draft202012Validator.check_schema), every
+component is used, every operation's security names a scheme.
+
+Then two real servers (SQLite, a real SMTP sink):
+  A  GATEHOUSE_EMAIL_VERIFICATION=mandatory, 127.0.0.1 a trusted proxy (so
+     each test client has its own X-Forwarded-For address and throttles stay
+     apart): every endpoint, every status that a client can provoke, the
+     throttles' 429s (by repeated failures: the limits are not
+     configurable), the server's own 400/408/413/431 answers over raw
+     sockets, 405 on every path and 404 on an unknown one;
+  B  sessions and throttles in a throwaway Redis that the test stops: the
+     503s of every endpoint that reaches the cache; POST /api/email/confirm
+     (database only) gets its 503 while this test holds the SQLite write lock.
+
+Each answer is validated against the document's response for its (path,
+method, status): a status the document does not list is a failure; the body
+against the schema (JSON) or media type, the required headers present and
+every documented header's value against its schema (Set-Cookie: each field,
+and the cookies `x-set-cookies` names). At the end, every (path, method,
+status) triple of the document must have been exercised, except those in
+CANNOT_PROVOKE, and every documented header seen at least once.
+
+The only waits are polls: for a server, Redis or an email to be ready, and
+the server's own 15 s read timeout (the 408s), which runs while the rest
+goes on.
+
+Usage: openapi_test.py PATH_TO_GATEHOUSE
+Prints "openapi: N responses validated, M/T (path, method, status) triples
+exercised, ..." and exits non-zero on any failure.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+import jsonschema
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from gatehouse_client import Client, free_port, start_server  # noqa: E402
+from smtp_sink import Sink  # noqa: E402
+
+DOCUMENT = os.path.join(ROOT, "docs", "openapi.yaml")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SAFE = ("GET", "HEAD", "OPTIONS", "TRACE")
+SERVER_ANSWERS = ("HttpBadRequest", "RequestTimeout", "BodyTooLarge", "HeaderTooLarge")  # components.responses
+PASSWORD = "correct horse battery staple"
+
+# (path, method, status) triples of the document no client can provoke
+# against a healthy server without fault injection, each with its reason.
+# Empty: every documented triple is provoked. (The 503 `busy` variant --
+# the hash pool's queue of 1024 full -- shares its triples with
+# `unavailable`, which is provoked; see NOT_PROVOKED_VARIANTS.)
+CANNOT_PROVOKE = {
+}
+NOT_PROVOKED_VARIANTS = [
+    "503 error=busy (password hashing queue full: 1024 requests waiting on the hash pool); "
+    "the 503 triples are exercised with error=unavailable",
+]
+
+failures = []
+
+
+def fail(what):
+    failures.append(what)
+    print("FAIL:", what, flush=True)
+
+
+def expect(ok, what):
+    if not ok:
+        fail(what)
+    return ok
+
+
+# ---- the document ------------------------------------------------------------------------
+
+def pointer(doc, ref):
+    """The object a local $ref names, or KeyError."""
+    if not ref.startswith("#/"):
+        raise KeyError("not a local reference: " + ref)
+    node = doc
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(ref)
+    return node
+
+
+def walk(node, path=""):
+    """Yields (json path, dict) for every mapping in the document."""
+    if isinstance(node, dict):
+        yield path, node
+        for k, v in node.items():
+            yield from walk(v, path + "/" + str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, path + "/" + str(i))
+
+
+def deref(doc, obj):
+    seen = 0
+    while isinstance(obj, dict) and "$ref" in obj:
+        obj = pointer(doc, obj["$ref"])
+        seen += 1
+        if seen > 20:
+            raise KeyError("a $ref loop")
+    return obj
+
+
+def check_document(doc):
+    expect(doc.get("openapi") == "3.1.0", "openapi is 3.1.0, not %r" % doc.get("openapi"))
+    for key in ("info", "paths", "components"):
+        expect(key in doc, "the document has " + key)
+    refs = set()
+    for where, obj in walk(doc):
+        if "$ref" in obj and isinstance(obj["$ref"], str):
+            refs.add(obj["$ref"])
+            try:
+                pointer(doc, obj["$ref"])
+            except (KeyError, IndexError, ValueError):
+                fail("%s: $ref %s does not resolve" % (where, obj["$ref"]))
+    # Every component is used.
+    for kind, items in doc.get("components", {}).items():
+        if kind == "securitySchemes":
+            continue
+        for name in items:
+            expect("#/components/%s/%s" % (kind, name) in refs, "components.%s.%s is never referenced" % (kind, name))
+    # Every schema is JSON Schema 2020-12.
+    schemas = [("/components/schemas/" + n, s) for n, s in doc["components"].get("schemas", {}).items()]
+    for where, obj in walk(doc["paths"], "/paths"):
+        if "schema" in obj and isinstance(obj["schema"], dict):
+            schemas.append((where + "/schema", obj["schema"]))
+    for where, obj in walk(doc["components"].get("headers", {}), "/components/headers"):
+        if "schema" in obj and isinstance(obj["schema"], dict):
+            schemas.append((where + "/schema", obj["schema"]))
+    for where, obj in walk(doc["components"].get("responses", {}), "/components/responses"):
+        if "schema" in obj and isinstance(obj["schema"], dict):
+            schemas.append((where + "/schema", obj["schema"]))
+    for where, schema in schemas:
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.exceptions.SchemaError as e:
+            fail("%s is not a valid JSON Schema 2020-12: %s" % (where, e.message))
+    schemes = doc["components"].get("securitySchemes", {})
+    operation_ids = set()
+    for path, item in doc["paths"].items():
+        for name in re.findall(r"{([^}]+)}", path):
+            for method in METHODS:
+                if method in item:
+                    params = [deref(doc, p) for p in item[method].get("parameters", []) + item.get("parameters", [])]
+                    expect(any(p.get("in") == "path" and p.get("name") == name and p.get("required") for p in params),
+                           "%s %s declares the path parameter %s" % (method.upper(), path, name))
+        for method in METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            where = "%s %s" % (method.upper(), path)
+            expect(op.get("operationId") not in operation_ids, where + ": operationId is unique")
+            operation_ids.add(op.get("operationId"))
+            expect(bool(op.get("responses")), where + " has responses")
+            for requirement in op.get("security", doc.get("security", [])):
+                for scheme in requirement:
+                    expect(scheme in schemes, "%s: security scheme %s is defined" % (where, scheme))
+            for status, response in op.get("responses", {}).items():
+                expect(re.fullmatch(r"[1-5][0-9][0-9]", str(status)) is not None, "%s: status %r" % (where, status))
+                r = deref(doc, response)
+                expect(bool(r.get("description")), "%s %s has a description" % (where, status))
+                for hname, header in r.get("headers", {}).items():
+                    expect("schema" in deref(doc, header), "%s %s header %s has a schema" % (where, status, hname))
+                # The server's own answers come before it knows the method: they have a body even to HEAD.
+                own = response.get("$ref", "").rsplit("/", 1)[-1] in SERVER_ANSWERS
+                if method == "head" and not own:
+                    expect("content" not in r, "%s %s: a HEAD answer documents no body" % (where, status))
+
+
+def triples_of(doc):
+    out = set()
+    for path, item in doc["paths"].items():
+        for method in METHODS:
+            for status in item.get(method, {}).get("responses", {}):
+                out.add((path, method, str(status)))
+    return out
+
+
+def template_regex(template):
+    return re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+
+
+# ---- HTTP ------------------------------------------------------------------------------
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def __repr__(self):
+        return "%d %s" % (self.status, self.body[:300].decode(errors="replace"))
+
+
+class Validator:
+    """Checks answers against the document and keeps the score."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.resolver = jsonschema.RefResolver(base_uri="", referrer=doc)
+        self.exercised = set()
+        self.validated = 0  # answers that conformed
+        self.checked = 0
+        self.outside_paths = 0  # 405s and 404s validated against components.responses
+        self.headers_seen = set()
+        self.documented_headers = set()
+        for path, item in doc["paths"].items():
+            for method in METHODS:
+                for status, response in item.get(method, {}).get("responses", {}).items():
+                    for hname in deref(doc, response).get("headers", {}):
+                        self.documented_headers.add((path, method, str(status), hname.lower()))
+
+    def schema_errors(self, schema, value):
+        v = jsonschema.Draft202012Validator(schema, resolver=self.resolver)
+        try:
+            return ["%s at %s" % (e.message, "/".join(map(str, e.absolute_path)) or "(root)") for e in v.iter_errors(value)]
+        except jsonschema.exceptions.RefResolutionError as e:
+            return ["the schema does not resolve: %s" % e]
+
+    def route(self, method, path):
+        """The document's path template for a concrete path and method (a literal path before a template)."""
+        paths = self.doc["paths"]
+        path = path.split("?", 1)[0]
+        if path in paths and method.lower() in paths[path]:
+            return path
+        for template in paths:
+            if "{" in template and template_regex(template).match(path) and method.lower() in paths[template]:
+                return template
+        return None
+
+    def check(self, method, path, reply, what, response=None, template=None):
+        """Validates `reply` to METHOD path against the document (or against `response`, a
+        response object outside the paths: 404, 405). True if it conforms."""
+        method = method.lower()
+        ok = True
+        where = "%s: %s %s -> %d" % (what, method.upper(), path, reply.status)
+        if response is None:
+            template = template or self.route(method, path)
+            if template is None:
+                return expect(False, where + ": no such operation in the document")
+            responses = self.doc["paths"][template][method]["responses"]
+            if str(reply.status) not in responses:
+                return expect(False, "%s: status %d is not documented for %s %s; body %r" %
+                              (where, reply.status, method.upper(), template, reply.body[:300]))
+            response = deref(self.doc, responses[str(reply.status)])
+            key = (template, method, str(reply.status))
+        else:
+            response = deref(self.doc, response)
+            key = None
+            self.outside_paths += 1
+        # Headers.
+        for hname, header in response.get("headers", {}).items():
+            header = deref(self.doc, header)
+            values = reply.header(hname)
+            if not values:
+                if header.get("required"):
+                    ok = expect(False, "%s: the required header %s is missing" % (where, hname)) and ok
+                continue
+            if key:
+                self.headers_seen.add(key + (hname.lower(),))
+            schema = header.get("schema", {})
+            for value in values:
+                typed = value
+                if deref(self.doc, schema).get("type") == "integer":
+                    typed = int(value) if re.fullmatch(r"-?[0-9]+", value) else value
+                for e in self.schema_errors(schema, typed):
+                    ok = expect(False, "%s: header %s: %r: %s" % (where, hname, value, e)) and ok
+            if hname.lower() == "set-cookie":
+                names = {v.split("=", 1)[0] for v in values}
+                for cookie in header.get("x-set-cookies", []):
+                    ok = expect(cookie in names, "%s: Set-Cookie does not set %s (%s)" % (where, cookie, values)) and ok
+        # Body.
+        content = response.get("content")
+        if not content:
+            ok = expect(reply.body == b"", "%s: no body is documented, got %r" % (where, reply.body[:200])) and ok
+        elif method == "head" and reply.body == b"":
+            pass  # HEAD: the headers of the GET answer, no body
+        else:
+            types = reply.header("Content-Type")
+            media = types[0].split(";")[0].strip().lower() if types else ""
+            documented = {k.split(";")[0].strip().lower(): v for k, v in content.items()}
+            if media not in documented:
+                ok = expect(False, "%s: Content-Type %r is not among %s" % (where, types, list(content))) and ok
+            else:
+                schema = documented[media].get("schema", {})
+                if media == "application/json":
+                    if reply.json is None and reply.body.strip() != b"null":
+                        ok = expect(False, "%s: the body is not JSON: %r" % (where, reply.body[:200])) and ok
+                    else:
+                        for e in self.schema_errors(schema, reply.json):
+                            ok = expect(False, "%s: body %s: %s" % (where, reply.body[:300], e)) and ok
+                else:
+                    for e in self.schema_errors(schema, reply.body.decode("utf-8", "replace")):
+                        ok = expect(False, "%s: body: %s" % (where, e)) and ok
+        self.checked += 1
+        if ok:
+            self.validated += 1
+            if key:
+                self.exercised.add(key)
+        return ok
+
+
+class Api(Client):
+    """gatehouse_client.Client with every header of the answer kept (Set-Cookie
+    comes twice), an X-Forwarded-For address of its own, and each answer
+    checked against the document."""
+
+    def __init__(self, port, validator, address=None):
+        super().__init__(port)
+        self.validator = validator
+        self.address = address
+
+    def send(self, method, path, body=None, raw=None, content_type="application/json", headers=None, csrf=True):
+        h = {}
+        if self.address:
+            h["X-Forwarded-For"] = self.address
+        if self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        if csrf and method not in SAFE and "csrftoken" in self.cookies:
+            h["X-CSRFToken"] = self.cookies["csrftoken"]
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if data is not None and content_type:
+            h["Content-Type"] = content_type
+        h.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            reply = Reply(resp.status, resp.getheaders(), resp.read())
+        finally:
+            conn.close()
+        for value in reply.header("Set-Cookie"):
+            m = re.match(r"([^=]+)=([^;]*)", value)
+            if m:
+                if m.group(2) in ("", '""') or "Max-Age=0" in value:
+                    self.cookies.pop(m.group(1), None)
+                else:
+                    self.cookies[m.group(1)] = m.group(2)
+        return reply
+
+    def expect(self, method, path, status, what, body=None, **kw):
+        """Sends, checks the status is `status` and the answer conforms; returns the Reply."""
+        reply = self.send(method, path, body, **kw)
+        if expect(reply.status == status, "%s: %s %s: expected %d, got %r" % (what, method, path, status, reply)):
+            self.validator.check(method, path, reply, what)
+        return reply
+
+
+def raw_exchange(port, data, timeout=10.0):
+    """Sends `data` on a new connection and reads until the server closes it."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        return read_reply(s, timeout)
+    finally:
+        s.close()
+
+
+def read_reply(s, timeout):
+    s.settimeout(timeout)
+    out = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        head, sep, rest = out.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
+            if m and len(rest) >= int(m.group(1)):
+                break
+    head, sep, rest = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0]) if lines else None
+    if not m:
+        return Reply(0, [], out)
+    headers = [tuple(x.strip() for x in line.split(":", 1)) for line in lines[1:] if ":" in line]
+    length = [int(v) for k, v in headers if k.lower() == "content-length"]
+    return Reply(int(m.group(1)), headers, rest[:length[0]] if length else rest)
+
+
+# ---- the runs --------------------------------------------------------------------------
+
+def wait_for(predicate, seconds=15):
+    """Polls until `predicate` is truthy (an email to arrive, a server to answer)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    return predicate()
+
+
+def confirmation_key(sink, address):
+    def find():
+        for m in sink.to(address):
+            k = re.search(r"/accounts/confirm-email/([^/\s]+)/", m.get_body(("plain",)).get_content())
+            if k:
+                return k.group(1)
+        return None
+    return wait_for(find)
+
+
+def reset_code(sink, address, after):
+    def find():
+        mails = sink.to(address)[after:]
+        for m in reversed(mails):
+            c = re.search(r"^\s{4}(\d{8})\s*$", m.get_body(("plain",)).get_content(), re.M)
+            if c:
+                return c.group(1)
+        return None
+    return wait_for(find)
+
+
+def concrete(template):
+    return template.replace("{id}", "0" * 24)
+
+
+def operations(doc):
+    for path, item in doc["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method
+
+
+def server_answers(doc, v, port, slow):
+    """The HTTP server's own answers on every operation: 400, 413, 431 now; 408 from `slow`."""
+    for path, method in operations(doc):
+        line = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % (method.upper(), concrete(path))
+        for status, extra, what in (
+                (400, "Content-Length: twelve\r\n\r\n", "malformed HTTP"),
+                (413, "Content-Length: 2000000\r\nContent-Type: application/json\r\n\r\n", "a 2 MB body"),
+                (431, "X-Padding: %s\r\n\r\n" % ("p" * 20000), "a 20 KB header")):
+            reply = raw_exchange(port, (line + extra).encode())
+            if expect(reply.status == status,
+                      "%s: %s %s: expected %d, got %r" % (what, method.upper(), path, status, reply)):
+                v.check(method, concrete(path), reply, what, template=path)
+    reply = raw_exchange(port, b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, identity\r\n\r\n")
+    if expect(reply.status == 400 and (reply.json or {}).get("error") == "bad_transfer_encoding",
+              "Transfer-Encoding gzip: %r" % reply):
+        v.check("post", "/api/login", reply, "bad Transfer-Encoding")
+
+
+def open_slow(doc, port):
+    """A connection per operation that sends half a request and stops: the server owes each a 408."""
+    out = []
+    for path, method in operations(doc):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % (method.upper(), concrete(path))).encode())
+        out.append((path, method, s))
+    return out, time.time()
+
+
+def collect_slow(v, slow, started):
+    for path, method, s in slow:
+        try:
+            reply = read_reply(s, max(1.0, started + 25 - time.time()))
+        finally:
+            s.close()
+        if expect(reply.status == 408, "a stalled request: %s %s: expected 408, got %r" % (method.upper(), path, reply)):
+            v.check(method, concrete(path), reply, "a stalled request", template=path)
+
+
+def routing(doc, v, port):
+    """405 on every path for a method it does not list, 404 on an unknown path."""
+    c = Api(port, v, "192.0.2.90")
+    c.send("GET", "/api/csrf")
+    other = v.doc["x-gatehouse-other-methods"]["response"]
+    for path, item in doc["paths"].items():
+        mine = {m for m in METHODS if m in item}
+        target = concrete(path)
+        method = "GET" if "get" not in mine else "PUT"
+        allow = set()
+        for template, it in doc["paths"].items():
+            if template_regex(template).match(target):
+                allow |= {m.upper() for m in METHODS if m in it and m != "head"}
+        r = c.send(method, target)
+        if expect(r.status == 405, "%s %s: expected 405, got %r" % (method, target, r)):
+            v.check(method, target, r, "a method the path does not list", response=other)
+            got = set((r.header("Allow") or [""])[0].split(", "))
+            expect(got == allow, "%s %s: Allow %s, the document says %s" % (method, target, sorted(got), sorted(allow)))
+    r = c.send("GET", "/api/no-such-thing")
+    if expect(r.status == 404, "an unknown path: %r" % r):
+        v.check("GET", "/api/no-such-thing", r, "an unknown path", response=v.doc["x-gatehouse-unknown-paths"]["response"])
+
+
+def run_a(doc, v, gatehouse, tmp, sink):
+    env = {"GATEHOUSE_DATABASE_URL": "sqlite:" + os.path.join(tmp, "a.sqlite3"), "GATEHOUSE_PBKDF2_ITERATIONS": "1000",
+           "GATEHOUSE_EMAIL_URL": sink.url, "GATEHOUSE_EMAIL_VERIFICATION": "mandatory",
+           "GATEHOUSE_TRUSTED_PROXIES": "127.0.0.1"}
+    proc, port = start_server(gatehouse, env, os.path.join(tmp, "a.log"))
+    try:
+        slow, started = open_slow(doc, port)
+        service_and_anonymous(v, port)
+        accounts(v, port, sink)
+        throttles(v, port, sink)
+        routing(doc, v, port)
+        server_answers(doc, v, port, slow)
+        return proc, port, slow, started
+    except BaseException:
+        proc.terminate()
+        proc.wait(timeout=30)
+        raise
+
+
+def service_and_anonymous(v, port):
+    anon = Api(port, v, "192.0.2.1")
+    anon.expect("GET", "/healthz", 200, "health")
+    r = anon.expect("GET", "/metrics", 200, "metrics")
+    expect(b"gatehouse_http_requests_total{" in r.body, "metrics count requests")
+    r = anon.expect("GET", "/api/csrf", 200, "a first CSRF token")
+    expect(bool(r.header("Set-Cookie")), "the first /api/csrf sets the csrftoken cookie")
+    r = anon.expect("GET", "/api/csrf", 200, "a second CSRF token")
+    expect(not r.header("Set-Cookie"), "a valid csrftoken cookie is kept")
+    anon.expect("GET", "/api/me", 401, "me, anonymous")
+    anon.expect("GET", "/api/auth/verify", 401, "verify, anonymous")
+    anon.expect("HEAD", "/api/auth/verify", 401, "HEAD verify, anonymous")
+    anon.expect("GET", "/api/sessions", 401, "sessions, anonymous")
+    anon.expect("POST", "/api/password/change", 401, "password change, anonymous",
+                {"old_password": "x", "new_password": "y"})
+    anon.expect("DELETE", "/api/sessions/" + "0" * 24, 401, "end a session, anonymous")
+    anon.expect("POST", "/api/sessions/end-others", 401, "end the other sessions, anonymous")
+    anon.expect("POST", "/api/logout", 204, "logout, anonymous")
+
+    # CSRF: every unsafe operation, each way the check fails.
+    unsafe = [("POST", "/api/signup", {"username": "x", "email": "x@example.com", "password": PASSWORD}),
+              ("POST", "/api/login", {"username": "x", "password": "y"}),
+              ("POST", "/api/logout", None),
+              ("POST", "/api/password/change", {"old_password": "x", "new_password": "y"}),
+              ("POST", "/api/password/forgot", {"email": "x@example.com"}),
+              ("POST", "/api/password/reset", {"email": "x@example.com", "code": "12345678", "new_password": PASSWORD}),
+              ("POST", "/api/email/confirm", {"key": "x"}),
+              ("DELETE", "/api/sessions/" + "0" * 24, None),
+              ("POST", "/api/sessions/end-others", None)]
+    no_cookie = Api(port, v, "192.0.2.2")
+    ways = [("no CSRF cookie", no_cookie, {}, True),
+            ("no CSRF token", anon, {}, False),
+            ("a wrong CSRF token", anon, {"X-CSRFToken": "A" * 64}, True),
+            ("a foreign Origin", anon, {"Origin": "https://evil.example"}, True)]
+    for i, (method, path, body) in enumerate(unsafe):
+        what, client, headers, csrf = ways[i % len(ways)]
+        r = client.expect(method, path, 403, what, body, headers=headers, csrf=csrf)
+        expect((r.json or {}).get("error") == "csrf_failed", "%s: %s %s is a CSRF failure: %r" % (what, method, path, r))
+
+    # Bodies that are not JSON objects, not JSON, not application/json; missing fields.
+    for path, body in (("/api/signup", {"username": "x", "email": "x@example.com", "password": PASSWORD}),
+                       ("/api/login", {"username": "x", "password": "y"}),
+                       ("/api/password/forgot", {"email": "x@example.com"}),
+                       ("/api/password/reset", {"email": "x@example.com", "code": "1", "new_password": PASSWORD}),
+                       ("/api/email/confirm", {"key": "x"})):
+        anon.expect("POST", path, 415, "form-encoded", raw=b"a=b", content_type="application/x-www-form-urlencoded")
+        anon.expect("POST", path, 415, "no Content-Type", raw=json.dumps(body).encode(), content_type=None)
+        r = anon.expect("POST", path, 400, "not JSON", raw=b"{not json")
+        expect((r.json or {}).get("error") == "malformed_json", "not JSON is malformed_json: %r" % r)
+        anon.expect("POST", path, 400, "a JSON array", raw=b"[1, 2]")
+        first = next(iter(body))
+        r = anon.expect("POST", path, 400, "a field that is not a string", dict(body, **{first: 5}))
+        expect((r.json or {}).get("errors", {}).get(first) == ["This field is required."], "%s: %r" % (path, r))
+    r = anon.expect("POST", "/api/password/forgot", 400, "not an address", {"email": "not an address"})
+    expect("email" in (r.json or {}).get("errors", {}), "forgot names the email field: %r" % r)
+    r = anon.expect("POST", "/api/password/reset", 400, "a weak new password",
+                    {"email": "x@example.com", "code": "12345678", "new_password": "123"})
+    expect("new_password" in (r.json or {}).get("errors", {}), "reset names new_password: %r" % r)
+    r = anon.expect("POST", "/api/email/confirm", 400, "a forged key", {"key": "MQ:1abcde:forged"})
+    expect((r.json or {}).get("error") == "invalid_key", "a forged key is invalid_key: %r" % r)
+    r = anon.expect("POST", "/api/password/reset", 400, "an unknown address",
+                    {"email": "nobody@example.com", "code": "12345678", "new_password": PASSWORD})
+    expect((r.json or {}).get("error") == "invalid_code", "a wrong code is invalid_code: %r" % r)
+    anon.expect("POST", "/api/login", 401, "an unknown user", {"username": "nobody", "password": PASSWORD})
+
+
+def signed_up(v, port, sink, name, address):
+    """A confirmed account `name`, and an Api client for its address, logged in."""
+    c = Api(port, v, address)
+    c.expect("GET", "/api/csrf", 200, "csrf for " + name)
+    email = name + "@example.com"
+    r = c.expect("POST", "/api/signup", 201, "signup " + name, {"username": name, "email": email, "password": PASSWORD})
+    expect((r.json or {}).get("username") == name, "signup answers the account: %r" % r)
+    key = confirmation_key(sink, email)
+    expect(key is not None, "the confirmation link for %s arrived" % name)
+    c.expect("POST", "/api/email/confirm", 200, "confirm " + name, {"key": key or ""})
+    c.expect("POST", "/api/login", 200, "login " + name, {"username": name, "password": PASSWORD})
+    return c, email, key
+
+
+def accounts(v, port, sink):
+    ann = Api(port, v, "192.0.2.10")
+    ann.expect("GET", "/api/csrf", 200, "csrf for ann")
+    r = ann.expect("POST", "/api/signup", 400, "an invalid username and a weak password",
+                   {"username": "bad name!", "email": "ann@example.com", "password": "123"})
+    expect({"username", "password"} <= set((r.json or {}).get("errors", {})), "signup names both fields: %r" % r)
+    ann.expect("POST", "/api/signup", 201, "signup ann",
+               {"username": "ann", "email": "ann@example.com", "password": PASSWORD})
+    r = ann.expect("POST", "/api/signup", 400, "the same username again",
+                   {"username": "ann", "email": "ann2@example.com", "password": PASSWORD})
+    r = ann.expect("POST", "/api/login", 403, "login before confirming", {"username": "ann", "password": PASSWORD})
+    expect((r.json or {}).get("error") == "email_unconfirmed", "an unconfirmed address: %r" % r)
+    ann.expect("POST", "/api/login", 401, "a wrong password", {"username": "ann", "password": "wrong password 1"})
+    key = confirmation_key(sink, "ann@example.com")
+    expect(key is not None, "the confirmation link arrived")
+    r = ann.expect("POST", "/api/email/confirm", 200, "confirm", {"key": key or ""})
+    ann.expect("POST", "/api/email/confirm", 200, "confirm again", {"key": key or ""})
+    r = ann.expect("POST", "/api/login", 200, "login", {"username": "ann", "password": PASSWORD})
+    r = ann.expect("GET", "/api/me", 200, "me")
+    expect((r.json or {}).get("email_verified") is True, "me: the address is confirmed: %r" % r)
+    get = ann.expect("GET", "/api/auth/verify", 200, "verify")
+    expect(get.header("X-Gatehouse-Username") == ["ann"], "verify names ann: %s" % get.headers)
+    head = ann.expect("HEAD", "/api/auth/verify", 200, "HEAD verify")
+    expect(head.header("X-Gatehouse-User-Id") == get.header("X-Gatehouse-User-Id"), "HEAD names the same user")
+    expect(head.header("Content-Length") == [str(len(get.body))], "HEAD: the GET body's Content-Length")
+
+    # Sessions: a second one ended by id, a third by end-others.
+    phone = Api(port, v, "192.0.2.11")
+    phone.send("GET", "/api/csrf")
+    phone.expect("POST", "/api/login", 200, "login from a phone", {"username": "ann", "password": PASSWORD})
+    r = ann.expect("GET", "/api/sessions", 200, "two sessions")
+    sessions = (r.json or {}).get("sessions", [])
+    expect(len(sessions) == 2 and sum(s["current"] for s in sessions) == 1, "two sessions, one current: %r" % r)
+    others = [s["id"] for s in sessions if not s["current"]]
+    r = ann.expect("DELETE", "/api/sessions/" + (others or ["x"])[0], 204, "end the phone's session")
+    expect(not r.header("Set-Cookie"), "ending another session leaves this one's cookie")
+    phone.expect("GET", "/api/me", 401, "the ended session")
+    ann.expect("DELETE", "/api/sessions/" + "f" * 24, 404, "no such session")
+    ann.expect("DELETE", "/api/sessions/end-others", 404, "DELETE end-others is DELETE {id}")
+    phone.expect("POST", "/api/login", 200, "the phone again", {"username": "ann", "password": PASSWORD})
+    ann.expect("POST", "/api/sessions/end-others", 204, "end the others")
+    phone.expect("GET", "/api/auth/verify", 401, "verify after end-others")
+
+    # Password change.
+    ann.expect("POST", "/api/password/change", 415, "password change, text/plain",
+               raw=b'{"old_password":"a","new_password":"b"}', content_type="text/plain")
+    ann.expect("POST", "/api/password/change", 400, "password change, not JSON", raw=b"old=new")
+    ann.expect("POST", "/api/password/change", 400, "password change, a missing field", {"old_password": PASSWORD})
+    r = ann.expect("POST", "/api/password/change", 400, "password change, weak",
+                   {"old_password": PASSWORD, "new_password": "1234"})
+    expect("new_password" in (r.json or {}).get("errors", {}), "a weak new password is named: %r" % r)
+    ann.expect("POST", "/api/password/change", 204, "password change",
+               {"old_password": PASSWORD, "new_password": PASSWORD + " 2"})
+    ann.expect("GET", "/api/me", 200, "me after the change")
+
+    # Recovery: a code by email, a wrong one, the right one.
+    before = len(sink.to("ann@example.com"))
+    ann.expect("POST", "/api/password/forgot", 202, "forgot", {"email": "ann@example.com"})
+    code = reset_code(sink, "ann@example.com", before)
+    expect(code is not None, "the reset code arrived")
+    wrong = "00000000" if code != "00000000" else "11111111"
+    ann.expect("POST", "/api/password/reset", 400, "a wrong code",
+               {"email": "ann@example.com", "code": wrong, "new_password": PASSWORD + " 3"})
+    ann.expect("POST", "/api/password/reset", 204, "reset",
+               {"email": "ann@example.com", "code": code or "", "new_password": PASSWORD + " 3"})
+    ann.expect("GET", "/api/me", 401, "reset ends every session")
+
+    # Ending the current session by id logs out; logout with a session.
+    ann.expect("POST", "/api/login", 200, "login with the new password", {"username": "ann", "password": PASSWORD + " 3"})
+    r = ann.expect("GET", "/api/sessions", 200, "one session")
+    current = [s["id"] for s in (r.json or {}).get("sessions", []) if s["current"]]
+    r = ann.expect("DELETE", "/api/sessions/" + (current or ["x"])[0], 204, "end the current session")
+    expect(bool(r.header("Set-Cookie")), "ending the current session deletes its cookie")
+    ann.expect("GET", "/api/me", 401, "after ending the current session")
+    ann.expect("POST", "/api/login", 200, "login again", {"username": "ann", "password": PASSWORD + " 3"})
+    ann.expect("POST", "/api/logout", 204, "logout")
+    ann.expect("GET", "/api/auth/verify", 401, "verify after logout")
+
+
+def throttles(v, port, sink):
+    # Logins: 5 failures of one client on one identifier.
+    c = Api(port, v, "198.51.100.1")
+    c.send("GET", "/api/csrf")
+    for i in range(5):
+        c.expect("POST", "/api/login", 401, "failed login %d" % (i + 1), {"username": "ghost", "password": "wrong"})
+    c.expect("POST", "/api/login", 429, "the sixth login", {"username": "ghost", "password": "wrong"})
+    # Signups: 10 attempts an hour from one client.
+    c = Api(port, v, "198.51.100.2")
+    c.send("GET", "/api/csrf")
+    for i in range(10):
+        c.expect("POST", "/api/signup", 400, "signup attempt %d" % (i + 1),
+                 {"username": "bad name %d!" % i, "email": "s%d@example.com" % i, "password": PASSWORD})
+    c.expect("POST", "/api/signup", 429, "the eleventh signup",
+             {"username": "sam", "email": "sam@example.com", "password": PASSWORD})
+    # Forgot: 5 requests for one address.
+    c = Api(port, v, "198.51.100.3")
+    c.send("GET", "/api/csrf")
+    for i in range(5):
+        c.expect("POST", "/api/password/forgot", 202, "forgot %d" % (i + 1), {"email": "flood@example.com"})
+    c.expect("POST", "/api/password/forgot", 429, "the sixth forgot", {"email": "flood@example.com"})
+    # Reset: 10 attempts for one address from one client.
+    for i in range(10):
+        c.expect("POST", "/api/password/reset", 400, "reset attempt %d" % (i + 1),
+                 {"email": "flood@example.com", "code": "12345678", "new_password": "1"})
+    c.expect("POST", "/api/password/reset", 429, "the eleventh reset",
+             {"email": "flood@example.com", "code": "12345678", "new_password": PASSWORD})
+    # Password change: a wrong old password counts as a failed login.
+    bob, _, _ = signed_up(v, port, sink, "bob", "198.51.100.4")
+    for i in range(5):
+        r = bob.expect("POST", "/api/password/change", 400, "a wrong old password %d" % (i + 1),
+                       {"old_password": "not it", "new_password": PASSWORD + " new"})
+        expect("old_password" in (r.json or {}).get("errors", {}), "the old password is named: %r" % r)
+    bob.expect("POST", "/api/password/change", 429, "the sixth wrong old password",
+               {"old_password": "not it", "new_password": PASSWORD + " new"})
+
+
+class Redis:
+    def __init__(self, directory):
+        self.port = free_port()
+        self.proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                                      "--appendonly", "no", "--dir", directory, "--protected-mode", "yes"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for(self.ping, 10):
+            self.stop()
+            raise RuntimeError("redis-server did not start")
+        self.url = "redis://127.0.0.1:%d/0" % self.port
+
+    def ping(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def run_b(v, gatehouse, tmp, sink):
+    """503s: the cache (Redis) stopped; the database locked by this process."""
+    redis = Redis(tmp)
+    db = os.path.join(tmp, "b.sqlite3")
+    env = {"GATEHOUSE_DATABASE_URL": "sqlite:" + db, "GATEHOUSE_PBKDF2_ITERATIONS": "1000",
+           "GATEHOUSE_EMAIL_URL": sink.url, "GATEHOUSE_REDIS_URL": redis.url, "GATEHOUSE_ACCESS_LOG": "0"}
+    proc, port = start_server(gatehouse, env, os.path.join(tmp, "b.log"))
+    try:
+        uma = Api(port, v)
+        uma.expect("GET", "/api/csrf", 200, "csrf (B)")
+        uma.expect("POST", "/api/signup", 201, "signup (B)",
+                   {"username": "uma", "email": "uma@example.com", "password": PASSWORD})
+        uma.expect("POST", "/api/login", 200, "login (B)", {"username": "uma", "password": PASSWORD})
+        r = uma.expect("GET", "/api/sessions", 200, "sessions (B)")
+        sid = ((r.json or {}).get("sessions") or [{"id": "0" * 24}])[0]["id"]
+        key = confirmation_key(sink, "uma@example.com")
+        expect(key is not None, "the confirmation link (B) arrived")
+        redis.stop()
+        for method, path, body in (
+                ("POST", "/api/signup", {"username": "vic", "email": "vic@example.com", "password": PASSWORD}),
+                ("POST", "/api/login", {"username": "uma", "password": PASSWORD}),
+                ("GET", "/api/me", None),
+                ("GET", "/api/auth/verify", None),
+                ("HEAD", "/api/auth/verify", None),
+                ("GET", "/api/sessions", None),
+                ("POST", "/api/password/change", {"old_password": PASSWORD, "new_password": PASSWORD + " 2"}),
+                ("POST", "/api/password/forgot", {"email": "uma@example.com"}),
+                ("POST", "/api/password/reset", {"email": "uma@example.com", "code": "12345678", "new_password": PASSWORD}),
+                ("DELETE", "/api/sessions/" + sid, None),
+                ("POST", "/api/sessions/end-others", None),
+                ("POST", "/api/logout", None)):
+            r = uma.expect(method, path, 503, "Redis down", body)
+            if method != "HEAD":
+                expect((r.json or {}).get("error") == "unavailable", "Redis down: %s %s: %r" % (method, path, r))
+        # The confirmation writes only to the database: hold SQLite's write lock
+        # (the server waits out its 5 s busy timeout, then answers).
+        lock = sqlite3.connect(db, timeout=5, isolation_level=None)
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+            uma.expect("POST", "/api/email/confirm", 503, "the database locked", {"key": key or ""})
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        uma.expect("GET", "/healthz", 200, "health with Redis down")
+        uma.expect("GET", "/api/csrf", 200, "csrf with Redis down")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        redis.stop()
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: openapi_test.py PATH_TO_GATEHOUSE")
+    gatehouse = os.path.abspath(sys.argv[1])
+    t0 = time.time()
+    with open(DOCUMENT) as f:
+        doc = yaml.safe_load(f)
+    check_document(doc)
+    all_triples = triples_of(doc)
+    for triple, reason in CANNOT_PROVOKE.items():
+        expect(triple in all_triples, "CANNOT_PROVOKE names %s, which the document does not have" % (triple,))
+        expect(bool(reason), "CANNOT_PROVOKE gives a reason for %s" % (triple,))
+    if failures:  # no server is checked against a broken document
+        print("openapi: the document is not valid: %d failures" % len(failures), flush=True)
+        return 1
+    v = Validator(doc)
+
+    tmp = tempfile.mkdtemp(prefix="gatehouse-openapi-")
+    sink = Sink()
+    proc = None
+    try:
+        proc, port, slow, started = run_a(doc, v, gatehouse, tmp, sink)
+        run_b(v, gatehouse, tmp, sink)
+        collect_slow(v, slow, started)
+        expect(proc.poll() is None, "server A is still running")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        sink.stop()
+    for name in ("a.log", "b.log"):
+        with open(os.path.join(tmp, name), errors="replace") as f:
+            for line in f:
+                if '"status":5' in line and '"status":503' not in line or "handler_exception" in line:
+                    fail("server %s logged: %s" % (name[0].upper(), line.strip()))
+
+    missing = sorted(all_triples - v.exercised - set(CANNOT_PROVOKE))
+    for path, method, status in missing:
+        fail("not exercised: %s %s %s" % (method.upper(), path, status))
+    for path, method, status, header in sorted(v.documented_headers - v.headers_seen):
+        if (path, method, status) in v.exercised:
+            fail("never seen: header %s on %s %s %s" % (header, method.upper(), path, status))
+    exercised = len(all_triples & v.exercised)
+    print("openapi: %d of %d responses validated (%d of them 405/404 outside the paths), %d/%d documented "
+          "(path, method, status) triples exercised, %d listed as cannot be provoked%s; not provoked: %s; "
+          "%d failures (%.1f s)" %
+          (v.validated, v.checked, v.outside_paths, exercised, len(all_triples), len(CANNOT_PROVOKE),
+           "".join(" [%s %s %s: %s]" % (m.upper(), p, s, r) for (p, m, s), r in sorted(CANNOT_PROVOKE.items())),
+           "; ".join(NOT_PROVOKED_VARIANTS) or "nothing", len(failures), time.time() - t0), flush=True)
+    if not failures:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(sink.dir, ignore_errors=True)
+    else:
+        print("server logs kept in " + tmp)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
