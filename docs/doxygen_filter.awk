@@ -15,6 +15,8 @@
 #   - lines indented inside a comment (examples, tables) become \verbatim, and
 #     Doxygen's special characters in the other lines are escaped (outside
 #     `code spans`), so `<addr>` or `@receiver` stay text.
+# For the guide's Markdown pages it only keeps `http::` from being read as a
+# URL (see the markdown rule below).
 # Usage (as Doxygen calls it): awk -f doxygen_filter.awk FILE. POSIX awk.
 
 # Doxygen's command and markup characters escaped, except inside `...` spans.
@@ -32,6 +34,7 @@ function escape_text(s,    out, parts, n, i, seg) {
       gsub(/%/, "\\%", seg)
       gsub(/>::/, ">\\::", seg)  # "Signal<T>::x" is text, not a link request
     }
+    gsub(/http::/, "%http::", seg)  # Doxygen takes "http:" for a URL; % keeps it text
     out = out seg
     if (i < n) out = out "`"
   }
@@ -148,7 +151,17 @@ function flush(mode,    i, line, indent, text, out, verbatim, last) {
   nbuf = 0
 }
 
-BEGIN { nbuf = 0; depth = 0; seen_code = 0; pending_head = 0; subject = ""; after_template = 0 }
+BEGIN { nbuf = 0; depth = 0; seen_code = 0; pending_head = 0; subject = ""; after_template = 0; markdown = -1 }
+
+# The guide's Markdown pages (docs/guide/*.md): only "http::" outside fenced
+# code needs a % in front, or Doxygen links it as a URL.
+markdown == -1 { markdown = FILENAME ~ /\.md$/ }
+markdown {
+  if ($0 ~ /^[ \t]*```/) fence = !fence
+  else if (!fence) gsub(/http::/, "%http::")
+  print
+  next
+}
 
 # A whole-line comment: held until the next line decides what it documents.
 /^[ \t]*\/\// {

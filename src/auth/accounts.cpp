@@ -132,9 +132,8 @@ void Accounts::signup(SignupForm form, const Client& client, OutcomeDone done) {
       errors["username"].push_back("Enter a valid username.");
     }
     u.email = normalize_email(form.email);
-    if (auto e = email_error(u.email)) errors["email"].push_back(*e);
-    else if (u.email.empty() && options_.email_verification != EmailVerification::none)
-      errors["email"].push_back("This field is required.");
+    if (u.email.empty()) errors["email"].push_back("This field is required.");  // the address recovery goes to
+    else if (auto e = email_error(u.email)) errors["email"].push_back(*e);
     for (auto& p : password_problems(form.password, u)) errors["password"].push_back(std::move(p));
     if (errors.empty()) {
       auto c = parts_.db.acquire();

@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -280,9 +281,32 @@ int run_check() {
 
 // ---- serve -------------------------------------------------------------------------
 
+// Room for max_connections clients and the server's own descriptors
+// (database, SMTP, logs): the soft limit raised towards the hard one, since a
+// shell's and systemd's soft default (1024) is far below the default
+// max_connections. A hard limit too low for it is said once, at start.
+void raise_descriptor_limit(std::int64_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 128;
+  if (limit.rlim_cur >= wanted) return;
+  const rlim_t reachable = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (reachable > limit.rlim_cur) {
+    rlimit raised = limit;
+    raised.rlim_cur = reachable;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur < wanted)
+    std::fprintf(stderr,
+                 "gatehouse: serve: the descriptor limit is %llu, under max_connections + 128 (%llu): connections "
+                 "past it wait until others close (raise it: ulimit -n, or LimitNOFILE= in a systemd unit)\n",
+                 static_cast<unsigned long long>(limit.rlim_cur), static_cast<unsigned long long>(wanted));
+}
+
 int run_serve() {
   return guarded([]() -> int {
     const app::Config config = load_config(app::Config::SecretKey::resolve);
+    raise_descriptor_limit(config.max_connections);
     app::AccountsServer server(config);  // migrates the database first
     const std::string host = config.bind.substr(0, config.bind.rfind(':'));
     std::printf("Gatehouse %s listening on http://%s:%u/ (database %s)\n", kVersion, host.c_str(),

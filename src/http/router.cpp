@@ -45,6 +45,7 @@ void Router::operator()(RequestPtr request, Responder respond) const {
     if (!match) continue;
     if (r.method != request->method && !(r.method == "GET" && request->method == "HEAD")) {
       allow += (allow.empty() ? "" : ", ") + r.method;
+      if (r.method == "GET") allow += ", HEAD";  // served as GET without the body
       continue;
     }
     request->params = std::move(params);

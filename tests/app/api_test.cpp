@@ -747,8 +747,9 @@ TEST(EmailConfirmation, MandatoryRefusesLoginUntilTheAddressIsConfirmed) {
   const std::string address = "ivy-" + std::to_string(server->port()) + "@example.com";
   Browser b(server->port());
   b.fetch_csrf();
-  EXPECT_EQ(b.request("POST", "/api/signup", json{{"username", "ivy0"}, {"email", ""}, {"password", kGood}}.dump()).status, 400)
-      << "an address is required when it must be confirmed";
+  const Reply no_address = b.request("POST", "/api/signup", json{{"username", "ivy0"}, {"email", ""}, {"password", kGood}}.dump());
+  EXPECT_EQ(no_address.status, 400) << "an address is required: recovery goes to it";
+  EXPECT_EQ(no_address.body["errors"]["email"][0], "This field is required.") << no_address.raw;
   ASSERT_EQ(b.request("POST", "/api/signup", json{{"username", "ivy"}, {"email", address}, {"password", kGood}}.dump()).status, 201);
   const Reply refused = b.request("POST", "/api/login", json{{"username", "ivy"}, {"password", kGood}}.dump());
   EXPECT_EQ(refused.status, 403);

@@ -4,7 +4,6 @@ its descriptor limit at 64 and 100 idle connections open against it, the
 process uses little CPU and logs a few lines (not millions), and once the
 connections close it serves again. Usage: descriptors_test.py GATEHOUSE."""
 import os
-import resource
 import socket
 import sys
 import tempfile
@@ -29,12 +28,8 @@ def main():
     env = {"GATEHOUSE_DATABASE_URL": "sqlite:" + os.path.join(tmp, "db.sqlite3"), "GATEHOUSE_WORKER": "0",
            "GATEHOUSE_ACCESS_LOG": "0", "GATEHOUSE_EMAIL_URL": "memory:"}
     limit = 64
-    old = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, old[1]))  # inherited by the server
-    try:
-        proc, port = start_server(gatehouse, env, log_path)
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, old)
+    # Soft and hard: serve raises its soft limit towards the hard one.
+    proc, port = start_server(gatehouse, env, log_path, prefix=("prlimit", f"--nofile={limit}:{limit}", "--"))
     idle = []
     try:
         checks.expect(Client(port).request("GET", "/healthz")[0] == 200, "serves before the flood")
@@ -67,12 +62,43 @@ def main():
             except OSError:
                 time.sleep(0.1)
         checks.expect(served, "serves again once the connections close")
+        checks.expect("the descriptor limit is 64, under max_connections + 128" in open(log_path).read(),
+                      "a hard limit under max_connections is said at start")
     finally:
         for s in idle:
             s.close()
         proc.terminate()
         proc.wait(timeout=20)
+    raised_to_the_hard_limit(gatehouse, env, tmp, checks)
     return checks.finish()
+
+
+def raised_to_the_hard_limit(gatehouse, env, tmp, checks):
+    """A soft limit of 256 under a hard one of 4096 (a shell's, systemd's
+    default soft limit is 1024): serve raises the soft one as far as
+    max_connections needs, here to the hard limit, and says it falls short."""
+    log_path = os.path.join(tmp, "raised.log")
+    proc, _ = start_server(gatehouse, env, log_path, prefix=("prlimit", "--nofile=256:4096", "--"))
+    try:
+        with open(f"/proc/{proc.pid}/limits") as f:
+            line = next(x for x in f if x.startswith("Max open files")).split()
+        checks.expect(line[3:5] == ["4096", "4096"], f"soft limit raised to the hard one: {line[3:5]}")
+        checks.expect("the descriptor limit is 4096, under max_connections + 128 (10128)" in open(log_path).read(),
+                      "the shortfall under the default max_connections is said")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    log_path = os.path.join(tmp, "enough.log")
+    proc, _ = start_server(gatehouse, dict(env, GATEHOUSE_MAX_CONNECTIONS="100"), log_path,
+                           prefix=("prlimit", "--nofile=64:4096", "--"))
+    try:
+        with open(f"/proc/{proc.pid}/limits") as f:
+            line = next(x for x in f if x.startswith("Max open files")).split()
+        checks.expect(line[3] == "228", f"soft limit raised to max_connections + 128 only: {line[3]}")
+        checks.expect("descriptor limit" not in open(log_path).read(), "nothing said when the limit suffices")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 if __name__ == "__main__":

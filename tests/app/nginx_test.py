@@ -173,7 +173,8 @@ def create_user(gatehouse, env, username):
                     "--noinput"], env=e, check=True, capture_output=True)
 
 
-def scenarios(nginx_port, gatehouse_port, tls):
+def guarded_locations_and_secure_cookies(nginx_port, tls):
+    """Through nginx: the guarded locations, the cookies, the session list."""
     a = Browser(nginx_port, CLIENT_A, tls)
     # A file of nginx's, without a session: sent to the login page.
     status, _, headers = a.request("GET", "/private/report.txt")
@@ -213,7 +214,12 @@ def scenarios(nginx_port, gatehouse_port, tls):
     status, _, headers = a.request("HEAD", "/api/auth/verify")
     check(status == 200 and headers.get("x-gatehouse-user-id") == str(user_id), f"HEAD /api/auth/verify ({status})")
 
-    # Straight to Gatehouse, past nginx: the headers are not believed.
+
+
+def forged_headers_and_throttle(nginx_port, gatehouse_port, tls):
+    """Straight to Gatehouse, past nginx, the headers are not believed; the
+    throttle keys on the real client behind nginx."""
+    origin = f"https://localhost:{nginx_port}"
     direct = Browser(gatehouse_port, CLIENT_A)
     status, body, _ = direct.request("GET", "/api/csrf", headers={"X-Forwarded-Proto": "https",
                                                                   "X-Forwarded-For": "198.51.100.1"})
@@ -227,7 +233,7 @@ def scenarios(nginx_port, gatehouse_port, tls):
     addresses = [s["address"] for s in body["sessions"]] if status == 200 else []
     check(addresses == [CLIENT_B], f"a forged X-Forwarded-For from an untrusted peer is ignored ({addresses})")
 
-    # The throttle keys on the real client: B's guesses through nginx lock B out, not A.
+    # B's guesses through nginx lock B out, not A.
     b = Browser(nginx_port, CLIENT_B, tls)
     b.request("GET", "/api/csrf")
     statuses = [b.request("POST", "/api/login", {"username": f"guess{i}", "password": "wrong"},
@@ -271,7 +277,8 @@ def main():
         procs.append(nginx)
         wait_for_port(nginx_port, nginx, os.path.join(tmp, "nginx-stderr.log"))
         tls = ssl.create_default_context(cafile=cert)
-        scenarios(nginx_port, gatehouse_port, tls)
+        guarded_locations_and_secure_cookies(nginx_port, tls)
+        forged_headers_and_throttle(nginx_port, gatehouse_port, tls)
         check(server.poll() is None, "gatehouse is still running")
         app.shutdown()
     finally:

@@ -59,13 +59,14 @@ def free_port():
     return port
 
 
-def start_server(gatehouse, env_extra, log_path):
-    """Starts `gatehouse serve` on a free port; returns (process, port)."""
+def start_server(gatehouse, env_extra, log_path, prefix=()):
+    """Starts `gatehouse serve` on a free port; returns (process, port).
+    `prefix` goes before the command (e.g. prlimit and its options)."""
     env = dict(os.environ)
     env.update({"GATEHOUSE_BIND": "127.0.0.1:0"})
     env.update(env_extra)
     log = open(log_path, "w")
-    proc = subprocess.Popen([gatehouse, "serve"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen([*prefix, gatehouse, "serve"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         line = proc.stdout.readline()
