@@ -86,6 +86,9 @@ check() {
     failed=$((failed + 1))
   fi
 }
+# The API reference: Doxygen over the public headers; the count of undocumented declarations is printed.
+check docs cmake --build build/release --target docs
+grep -h "^docs:" build/docs.log || true
 prefix="$pg_parent/prefix"
 # The libraries and the command only, as a user's `cmake -DCMAKE_BUILD_TYPE=Release` builds them (-Werror on).
 check release-gcc build_tree build/release-gcc -DCMAKE_BUILD_TYPE=Release -DGATEHOUSE_TESTS=OFF -DGATEHOUSE_BENCH=OFF \
