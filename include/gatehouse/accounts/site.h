@@ -34,12 +34,16 @@ struct Site {
   web::Access access{db};
 };
 
-// POST /api/signup, /api/login, /api/logout, GET /api/me, POST
-// /api/password/change, /api/password/forgot, /api/password/reset, GET
-// /api/sessions, DELETE /api/sessions/{id}, POST /api/sessions/end-others.
+// POST /api/signup, /api/login, /api/logout, GET /api/me, GET (and HEAD)
+// /api/auth/verify, POST /api/password/change, /api/password/forgot,
+// /api/password/reset, /api/email/confirm, GET /api/sessions, DELETE
+// /api/sessions/{id}, POST /api/sessions/end-others. Not GET /api/csrf,
+// /healthz or /metrics: app::AccountsServer adds those (a site of your own
+// answers web::csrf_token(request) on a route of its own).
 void add_api_routes(http::Router& router, Site& site);
-// /accounts/login/, logout/, signup/, password_change/ (and done/),
-// password_reset/ (and done/), reset/<uidb64>/<token>/, reset/done/, profile/.
+// /, /static/gatehouse.css, /accounts/login/, logout/, signup/,
+// password_change/ (and done/), password_reset/ (and done/),
+// reset/<uidb64>/<token>/, reset/done/, confirm-email/<key>/, profile/.
 void add_pages(http::Router& router, Site& site);
 
 // The templates compiled into the library (templates/ in the source tree).

@@ -4,7 +4,7 @@
 // Partials are other templates of the set: {{> header}}. Values are
 // HTML-escaped unless written {{{triple}}}.
 //
-//   http::Templates t(app::builtin_templates(), "/etc/gatehouse/templates");
+//   http::Templates t(accounts::builtin_templates(), "/etc/gatehouse/templates");
 //   std::string html = t.render("login.html", {{"form", {{"username", "ada"}}}});
 #pragma once
 

@@ -77,8 +77,8 @@ http::Middleware session_middleware(sessions::SessionStore& store, SessionOption
 // The request's Session. Throws std::logic_error without session_middleware.
 Session& session(const http::Request& request);
 
-// The client's address and user agent (at most 512 bytes), as the session
-// list and the auth signals record them.
+// The client's user agent (at most 512 bytes), as the session list and the
+// auth signals record it.
 std::string user_agent_of(const http::Request& request);
 
 }  // namespace gatehouse::web
