@@ -50,7 +50,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-from gatehouse_client import Client, free_port, start_server  # noqa: E402
+from gatehouse_client import Client, free_port, start_server, wait_for  # noqa: E402
 from smtp_sink import Sink  # noqa: E402
 
 DOCUMENT = os.path.join(ROOT, "docs", "openapi.yaml")
@@ -415,15 +415,6 @@ def read_reply(s, timeout):
 
 # ---- the runs --------------------------------------------------------------------------
 
-def wait_for(predicate, seconds=15):
-    """Polls until `predicate` is truthy (an email to arrive, a server to answer)."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    return predicate()
 
 
 def confirmation_key(sink, address):

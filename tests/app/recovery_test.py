@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from gatehouse_client import Client, start_server  # noqa: E402
+from gatehouse_client import Client, start_server, wait_for  # noqa: E402
 from smtp_sink import Sink  # noqa: E402
 
 GATEHOUSE, DEPLOYMENT = sys.argv[1], sys.argv[2]
@@ -24,15 +24,6 @@ from checks import Checks  # noqa: E402
 checks = Checks("recovery (" + DEPLOYMENT + ")")
 expect = checks.expect
 
-
-def wait_for(predicate, seconds=15):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    return predicate()
 
 
 def environment(tmp):

@@ -50,6 +50,18 @@ class Client:
         return self.request("GET", "/api/csrf")
 
 
+def wait_for(predicate, seconds=15):
+    """Polls `predicate` every 50 ms until it is truthy (an email to arrive, a
+    server to answer) or `seconds` pass; returns its last value."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    return predicate()
+
+
 def free_port():
     """A loopback port nobody listens on now."""
     s = socket.socket()
