@@ -52,7 +52,6 @@ void with_body(const RequestPtr& req, const Responder& respond, std::initializer
 
 std::string text(const json& body, const char* field) { return body.at(field).get<std::string>(); }
 std::string iso(const models::Timestamp& t) { return models::format_timestamp(t, db::Engine::postgresql); }
-std::string public_id(const std::string& key) { return core::hex_encode(crypto::sha256(key)).substr(0, 24); }
 
 void count_login(http::Metrics& m, const auth::Outcome& o) {
   using Kind = auth::Outcome::Kind;
@@ -187,7 +186,7 @@ Response sessions_list(Site& site, Request& req) {
   const std::string mine = web::session(req).key();
   json list = json::array();
   for (const auto& s : site.sessions.for_user(u->id))
-    list.push_back({{"id", public_id(s.key)}, {"created", iso(s.created)}, {"last_seen", iso(s.last_seen)},
+    list.push_back({{"id", session_public_id(s.key)}, {"created", iso(s.created)}, {"last_seen", iso(s.last_seen)},
                     {"address", s.address}, {"user_agent", s.user_agent}, {"current", s.key == mine}});
   return json_response(200, {{"sessions", list}});
 }
@@ -196,7 +195,7 @@ Response session_end(Site& site, Request& req) {
   const auth::User* u = web::user(req);
   if (u == nullptr) return web::not_authenticated();
   for (const auto& s : site.sessions.for_user(u->id)) {
-    if (public_id(s.key) != req.params["id"]) continue;
+    if (session_public_id(s.key) != req.params["id"]) continue;
     site.sessions.remove(s.key);
     if (s.key == web::session(req).key()) web::session(req).ended();
     return Response::no_content();

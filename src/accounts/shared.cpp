@@ -1,5 +1,7 @@
 #include "shared.h"
 
+#include "gatehouse/core/encoding.h"
+#include "gatehouse/crypto/sha.h"
 #include "gatehouse/web/authentication.h"
 #include "gatehouse/web/csrf.h"
 #include "gatehouse/web/session.h"
@@ -14,6 +16,8 @@ std::shared_ptr<sessions::SessionRecord> session_copy(const http::Request& req) 
   return std::make_shared<sessions::SessionRecord>(r != nullptr ? *r : sessions::SessionRecord{});
 }
 }  // namespace
+
+std::string session_public_id(const std::string& key) { return core::hex_encode(crypto::sha256(key)).substr(0, 24); }
 
 auth::Client client_of(const http::Request& r) { return {r.client_address, web::user_agent_of(r)}; }
 

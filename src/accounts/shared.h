@@ -18,18 +18,6 @@ inline const std::string kInvalidCode = "The email or code is not valid, or the 
 inline const std::string kRequired = "This field is required.";
 inline const std::string kConfirmFirst = "Confirm your email address first: we have emailed you a link to do it.";
 
-auth::Client client_of(const http::Request& request);
-
-// accounts.login on a copy of the request's session; on success the copy
-// (logged in, new key) becomes the request's session and user, and the CSRF
-// secret is new (Django's rotate_token at login).
-void log_in(Site& site, const http::RequestPtr& req, auth::Credentials credentials, auth::OutcomeDone done);
-// Logs `user` in without credentials (after signup: Django's login(request, user)).
-auth::Outcome log_in_user(Site& site, http::Request& req, auth::User user);
-// accounts.logout; the request's session ends (its cookie is deleted).
-auth::Outcome log_out(Site& site, http::Request& req);
-// accounts.change_password on a copy of the session; on success it replaces it.
-void change_password(Site& site, const http::RequestPtr& req, const auth::User& user, std::string old_password,
-                     std::string new_password, auth::OutcomeDone done);
+// client_of, log_in, log_out and change_password are in site.h: the admin uses them too.
 
 }  // namespace gatehouse::accounts

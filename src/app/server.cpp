@@ -14,6 +14,7 @@
 #include "background.h"
 #include "gatehouse/accounts/profile.h"
 #include "gatehouse/accounts/site.h"
+#include "gatehouse/admin/site.h"
 #include "gatehouse/auth/email_addresses.h"
 #include "gatehouse/auth/login.h"
 #include "gatehouse/cache/cache.h"
@@ -28,12 +29,50 @@
 
 namespace gatehouse::app {
 
+namespace {
+// What Django's own migrations would have made of the tables above, recorded
+// in django_migrations (made as Django makes it when absent), so a Django
+// project sharing the database finds nothing to apply (`migrate --check`).
+// Gatehouse's contenttypes, auth, sessions, admin and accounts tables are
+// those apps' final state in Django 3.2 to 5 (tests/auth/django_schema_test).
+const std::vector<std::pair<std::string, std::vector<std::string>>> kDjangoMigrations = {
+    {"contenttypes", {"0001_initial", "0002_remove_content_type_name"}},
+    {"auth",
+     {"0001_initial", "0002_alter_permission_name_max_length", "0003_alter_user_email_max_length",
+      "0004_alter_user_username_opts", "0005_alter_user_last_login_null", "0006_require_contenttypes_0002",
+      "0007_alter_validators_add_error_messages", "0008_alter_user_username_max_length",
+      "0009_alter_user_last_name_max_length", "0010_alter_group_name_max_length", "0011_update_proxy_permissions",
+      "0012_alter_user_first_name_max_length"}},
+    {"sessions", {"0001_initial"}},
+    {"admin", {"0001_initial", "0002_logentry_remove_auto_add", "0003_logentry_add_action_flag_choices"}},
+    {"accounts", {"0001_profile"}},
+};
+
+void record_django_migrations(db::Connection& c) {
+  if (!db::table_exists(c, "django_migrations"))
+    c.execute(c.engine() == db::Engine::sqlite
+                  ? R"(CREATE TABLE "django_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" datetime NOT NULL))"
+                  : R"(CREATE TABLE "django_migrations" ("id" serial NOT NULL PRIMARY KEY, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" timestamp with time zone NOT NULL))");
+  const std::string now = models::format_timestamp(models::Timestamp::now(), c.engine());
+  for (const auto& [app, names] : kDjangoMigrations)
+    for (const auto& name : names)
+      if (c.execute("SELECT count(*) FROM django_migrations WHERE app = ? AND name = ?", {db::Value(app), db::Value(name)})
+              .scalar().as_int() == 0)
+        c.execute("INSERT INTO django_migrations (app, name, applied) VALUES (?, ?, ?)",
+                  {db::Value(app), db::Value(name), db::Value(now)});
+}
+
+db::Migration django_migrations_record() { return {"gatehouse", "0001_django_migrations", record_django_migrations}; }
+}  // namespace
+
 std::vector<db::Migration> service_migrations() {
   auto schema = sessions::migrations();
   for (auto& m : cache::migrations()) schema.push_back(std::move(m));
   for (auto& m : tasks::migrations()) schema.push_back(std::move(m));
   for (auto& m : auth::email_address_migrations()) schema.push_back(std::move(m));
   for (auto& m : accounts::migrations()) schema.push_back(std::move(m));
+  for (auto& m : admin::migrations()) schema.push_back(std::move(m));
+  schema.push_back(django_migrations_record());
   return schema;
 }
 
@@ -121,10 +160,18 @@ void AccountsServer::Impl::make_operations(const ServerParts& parts) {
                 [p = pool.get()] { return static_cast<double>(p->queue_depth()); });
 }
 
+namespace {
+std::map<std::string, std::string> site_templates() {
+  auto all = accounts::builtin_templates();
+  all.merge(admin::builtin_templates());
+  return all;
+}
+}  // namespace
+
 void AccountsServer::Impl::add_routes() {
   site = std::make_unique<accounts::Site>(accounts::Site{
       *accounts, *db, *store, metrics,
-      std::make_shared<const http::Templates>(accounts::builtin_templates(), config.templates_dir), config.secret_key});
+      std::make_shared<const http::Templates>(site_templates(), config.templates_dir), config.secret_key});
   router.get("/healthz", http::sync([](http::Request&) { return http::Response::json_text(200, "{\"status\":\"ok\"}"); }));
   router.get("/metrics", http::sync([this](http::Request&) {
     return http::Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
@@ -134,6 +181,7 @@ void AccountsServer::Impl::add_routes() {
   }));
   accounts::add_api_routes(router, *site);
   accounts::add_pages(router, *site);
+  admin::add_routes(router, *site);
 }
 
 // The middleware, outermost first: metrics and security headers see every

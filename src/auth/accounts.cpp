@@ -77,6 +77,7 @@ void Accounts::finish_login(const Authenticated& a, const Credentials& credentia
       return done(Outcome::refused());
     }
     User user = *a.user;
+    if (credentials.allowed && !credentials.allowed(user)) return done(Outcome::refused());
     bool confirmed = true;
     {
       auto c = parts_.db.acquire();

@@ -60,17 +60,23 @@ std::optional<std::string> Request::cookie(std::string_view name) const {
   return std::nullopt;
 }
 
-Form parse_form(std::string_view text) {
-  Form out;
+FormPairs parse_form_pairs(std::string_view text) {
+  FormPairs out;
   while (!text.empty()) {
     const auto amp = text.find('&');
     const std::string_view part = text.substr(0, amp);
     text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
     if (part.empty()) continue;
     const auto eq = part.find('=');
-    out[percent_decode(part.substr(0, eq), true)] =
-        eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true);
+    out.emplace_back(percent_decode(part.substr(0, eq), true),
+                     eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true));
   }
+  return out;
+}
+
+Form parse_form(std::string_view text) {
+  Form out;
+  for (auto& [k, v] : parse_form_pairs(text)) out[std::move(k)] = std::move(v);
   return out;
 }
 

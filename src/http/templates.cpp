@@ -43,13 +43,14 @@ Templates::Templates(std::map<std::string, std::string> builtin, const std::stri
     : templates_(std::move(builtin)) {
   if (override_dir.empty()) return;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(override_dir, ec)) {
+  // Names are paths under the directory ("login.html", "admin/index.html").
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(override_dir, ec)) {
     if (!entry.is_regular_file()) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
     if (!in && !in.eof()) throw std::runtime_error("cannot read the template " + entry.path().string());
-    templates_[entry.path().filename().string()] = text.str();
+    templates_[entry.path().lexically_relative(override_dir).generic_string()] = text.str();
   }
   if (ec) throw std::runtime_error("cannot read the templates directory " + override_dir + ": " + ec.message());
 }

@@ -6,22 +6,14 @@
 //
 // Usage: node journey.mjs PATH_TO_GATEHOUSE sqlite|postgresql_redis
 // (postgresql_redis uses GATEHOUSE_TEST_POSTGRES_URL and GATEHOUSE_TEST_REDIS_URL)
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { chromium } from "playwright-core";
+import { expect, fail, environment, startServer, launchChromium, finish } from "./harness.mjs";
 
 const [gatehouse, deployment] = process.argv.slice(2);
-let passed = 0, failed = 0;
-function expect(ok, what) {
-  if (ok) passed++;
-  else { failed++; console.log("FAIL:", what); }
-}
 
-// Emails go to files here (GATEHOUSE_EMAIL_URL=file:), where the test reads the reset link.
-const mailDir = mkdtempSync(join(tmpdir(), "gatehouse-browser-mail-"));
+// Emails go to files in mailDir (GATEHOUSE_EMAIL_URL=file:), where the test reads the reset link.
+const { env, mailDir, cleanup } = environment(deployment);
 function resetLink() {
   for (const f of readdirSync(mailDir).sort()) {
     // Undo quoted-printable: soft line breaks, then =XX escapes.
@@ -33,44 +25,8 @@ function resetLink() {
   return null;
 }
 
-function environment() {
-  const env = { ...process.env, GATEHOUSE_BIND: "127.0.0.1:0", GATEHOUSE_PBKDF2_ITERATIONS: "1000",
-                GATEHOUSE_EMAIL_URL: "file:" + mailDir };
-  if (deployment === "sqlite") {
-    env.GATEHOUSE_DATABASE_URL = "sqlite:" + join(mkdtempSync(join(tmpdir(), "gatehouse-browser-")), "db.sqlite3");
-    return { env, cleanup: () => {} };
-  }
-  const base = process.env.GATEHOUSE_TEST_POSTGRES_URL, redis = process.env.GATEHOUSE_TEST_REDIS_URL;
-  if (!base || !redis) throw new Error("GATEHOUSE_TEST_POSTGRES_URL and GATEHOUSE_TEST_REDIS_URL must be set (scripts/test.sh sets them)");
-  const schema = "browser_" + randomBytes(6).toString("hex");
-  const psql = (sql) => execFileSync("psql", [base, "-q", "-c", sql], { env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" } });
-  psql(`CREATE SCHEMA ${schema}`);
-  env.GATEHOUSE_DATABASE_URL = base + (base.includes("?") ? "&" : "?") + "options=-c%20search_path%3D" + schema;
-  env.GATEHOUSE_REDIS_URL = redis + "?prefix=" + schema + ":";
-  env.GATEHOUSE_SECRET_KEY = randomBytes(32).toString("hex");
-  return { env, cleanup: () => psql(`DROP SCHEMA ${schema} CASCADE`) };
-}
-
-let serverLog = "";
-function startServer(env) {
-  return new Promise((resolve, reject) => {
-    // The access log goes to stderr; it is printed only if the journey fails.
-    const proc = spawn(gatehouse, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
-    proc.stderr.on("data", (d) => { serverLog += d; });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("gatehouse serve did not start: " + out)), 60000);
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[^/]+)\//);
-      if (m) { clearTimeout(timer); resolve({ proc, base: m[1] }); }
-    });
-    proc.on("exit", (code) => reject(new Error(`gatehouse serve exited (${code}): ${out}`)));
-  });
-}
-
-const { env, cleanup } = environment();
-const { proc, base } = await startServer(env);
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+const { proc, base } = await startServer(gatehouse, env);
+const browser = await launchChromium();
 try {
   const page = await (await browser.newContext()).newPage();
   const path = () => new URL(page.url()).pathname + new URL(page.url()).search;
@@ -169,13 +125,10 @@ try {
     expect(path() === "/accounts/profile/", "the password set through the link works");
   }
 } catch (e) {
-  failed++;
-  console.log("FAIL:", e.stack || e);
+  fail(e);
 } finally {
   await browser.close();
   proc.kill("SIGTERM");
   cleanup();
 }
-if (failed) console.log("server log:\n" + serverLog);
-console.log(`browser journey (${deployment}): ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish(`browser journey (${deployment})`);

@@ -51,6 +51,28 @@ std::map<std::string, std::string> builtin_templates();
 // The HTML error page for a fault (503 with Retry-After), for web::faults_middleware.
 web::FaultPage fault_page(const Site& site);
 
+// The steps around an auth::Accounts operation that touch the request's
+// session, for every site on the server (the pages, the API, the admin, a
+// library user's own routes): a copy of the session goes to the operation and
+// replaces the request's only when the operation succeeded.
+auth::Client client_of(const http::Request& request);
+
+// accounts.login on a copy of the request's session; on success the copy
+// (logged in, new key) becomes the request's session and user, and the CSRF
+// secret is new (Django's rotate_token at login).
+void log_in(Site& site, const http::RequestPtr& req, auth::Credentials credentials, auth::OutcomeDone done);
+// Logs `user` in without credentials (after signup: Django's login(request, user)).
+auth::Outcome log_in_user(Site& site, http::Request& req, auth::User user);
+// accounts.logout; the request's session ends (its cookie is deleted).
+auth::Outcome log_out(Site& site, http::Request& req);
+// accounts.change_password on a copy of the session; on success it replaces it.
+void change_password(Site& site, const http::RequestPtr& req, const auth::User& user, std::string old_password,
+                     std::string new_password, auth::OutcomeDone done);
+
+// The id a session is shown and ended by (GET /api/sessions, the admin's
+// sessions panel): 24 hex digits of its key's SHA-256, so the key never leaves.
+std::string session_public_id(const std::string& key);
+
 // `next` when it is a path on this site; else the fallback (no open redirect).
 std::string safe_next(const std::string& next, const std::string& fallback);
 

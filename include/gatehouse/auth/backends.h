@@ -37,6 +37,10 @@ namespace gatehouse::auth {
 struct Credentials {
   std::string identifier;  // a username, an email address: what the backend reads
   std::string password;
+  // Who may log in this way (the admin: active staff only). Empty: every user
+  // the backends accept. A refused user gets bad_credentials, the one answer
+  // for every cause, and no failure is counted: the password was right.
+  std::function<bool(const User&)> allowed{};
 };
 
 // Who is asking (for the signals, the throttle and the session list).

@@ -100,6 +100,10 @@ std::string_view reason_phrase(int status) noexcept;
 // percent-decoded; the last value of a name wins, as Django's QueryDict.get.
 using Form = std::map<std::string, std::string>;
 Form parse_form(std::string_view text);
+// The same text with every value kept, in order (Django's QueryDict.getlist:
+// a multiple select sends one pair per chosen option).
+using FormPairs = std::vector<std::pair<std::string, std::string>>;
+FormPairs parse_form_pairs(std::string_view text);
 // Whether a Content-Type names this media type (parameters after ';' and
 // case aside): "application/json; charset=utf-8" is application/json,
 // "text/plain; x=application/json" is not.

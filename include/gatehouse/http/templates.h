@@ -1,6 +1,7 @@
 // HTML templates: Mustache, rendered by mstch (Debian's libmstch). A set holds
 // built-in templates by name and, optionally, a directory a deployer fills
-// with files of the same names to override them (read once, at construction).
+// with files of the same names to override them (read once, at construction;
+// a name with a slash is a file in a subdirectory: "admin/index.html").
 // Partials are other templates of the set: {{> header}}. Values are
 // HTML-escaped unless written {{{triple}}}.
 //
