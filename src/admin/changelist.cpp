@@ -194,7 +194,7 @@ Response changelist(accounts::Site& site, const ModelAdmin& ma, Request& req) {
   if (r.empty() && q.page > 1) return Response::redirect(ma.url() + "?e=1");  // Django: an invalid page
   json c = base(site, req, "Select " + ma.verbose_name + " to " + (perms.change ? "change" : "view"));
   const std::string qs = with(q, {});
-  c["model"] = {{"name", ma.model}, {"verbose_name", ma.verbose_name}, {"plural", ma.verbose_name_plural}, {"url", ma.url()}};
+  c["model"] = model_context(ma);
   c["can_add"] = perms.add;
   c["can_delete"] = perms.remove;
   c["headers"] = headers(ma, q, ord);
@@ -247,7 +247,8 @@ void delete_objects(accounts::Site& site, const ModelAdmin& ma, Request& req,
 
 // The confirmation page, for one object (delete_view) or the selection (the action).
 Response confirmation(accounts::Site& site, const ModelAdmin& ma, Request& req,
-                      const std::vector<std::pair<std::int64_t, std::string>>& objects, bool action) {
+                      const std::vector<std::pair<std::int64_t, std::string>>& objects, bool action,
+                      bool confirmed = false) {
   auto conn = site.db.acquire();
   std::vector<std::int64_t> ids;
   for (const auto& o : objects) ids.push_back(o.first);
@@ -256,13 +257,14 @@ Response confirmation(accounts::Site& site, const ModelAdmin& ma, Request& req,
   json list = json::array();
   for (const auto& [id, repr] : objects)
     list.push_back({{"id", id}, {"repr", repr}, {"href", ma.change_url(id)}});
-  c["model"] = {{"verbose_name", ma.verbose_name}, {"plural", ma.verbose_name_plural}, {"url", ma.url()}};
+  c["model"] = model_context(ma);
   c["objects"] = list;
   c["action"] = action;
   c["object"] = objects.size() == 1 ? json(objects.front().second) : json(false);
   c["summary"] = ma.deletion_summary ? json(ma.deletion_summary(*conn, ids)) : json::array();
   c["refusal"] = refusal ? json(*refusal) : json(false);
-  return render(site, refusal ? 403 : 200, "admin/delete_confirmation.html", c);
+  // Shown (200) with the reason and no button; a confirmed POST despite it is refused (403).
+  return render(site, refusal && confirmed ? 403 : 200, "admin/delete_confirmation.html", c);
 }
 
 // The selected objects that exist, with their text forms.
@@ -309,7 +311,7 @@ Response changelist_action(accounts::Site& site, const ModelAdmin& ma, Request& 
     return Response::redirect(back);
   }
   if (form_value(form, "post") != "yes") return confirmation(site, ma, req, objects, true);
-  if (refused(site, ma, objects)) return confirmation(site, ma, req, objects, true);
+  if (refused(site, ma, objects)) return confirmation(site, ma, req, objects, true, true);
   delete_objects(site, ma, req, objects);
   add_message(req, "success", "Successfully deleted " + std::to_string(objects.size()) + " " +
                                   (objects.size() == 1 ? ma.verbose_name : ma.verbose_name_plural) + ".");
@@ -326,7 +328,8 @@ Response delete_view(accounts::Site& site, const ModelAdmin& ma, Request& req) {
   }
   if (!repr) return missing(req, ma.verbose_name, req.params["id"]);
   const std::vector<std::pair<std::int64_t, std::string>> objects{{*id, *repr}};
-  if (req.method != "POST" || refused(site, ma, objects)) return confirmation(site, ma, req, objects, false);
+  if (req.method != "POST") return confirmation(site, ma, req, objects, false);
+  if (refused(site, ma, objects)) return confirmation(site, ma, req, objects, false, true);
   delete_objects(site, ma, req, objects);
   add_message(req, "success", "The " + ma.verbose_name + " “" + escape(*repr) + "” was deleted successfully.");
   return Response::redirect(ma.url());
@@ -379,7 +382,7 @@ Response history_view(accounts::Site& site, const ModelAdmin& ma, Request& req) 
                     {"message", change_message_text(row[4].as_text())}});
   }
   json c = base(site, req, "Change history: " + *repr);
-  c["model"] = {{"verbose_name", ma.verbose_name}, {"plural", ma.verbose_name_plural}, {"url", ma.url()}};
+  c["model"] = model_context(ma);
   c["object"] = {{"repr", *repr}, {"href", ma.change_url(*id)}};
   c["rows"] = rows;
   return render(site, 200, "admin/object_history.html", c);

@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "gatehouse/auth/outcome.h"
@@ -21,14 +22,16 @@ std::string app_verbose_name(const std::string& app_label) {
                                                            {"contenttypes", "Content Types"},
                                                            {"sessions", "Sessions"},
                                                            {"admin", "Administration"},
-                                                           {"accounts", "Accounts"}};
+                                                           {"accounts", "Accounts"},
+                                                           {"account", "Accounts"}};
   const auto it = names.find(app_label);
   return it == names.end() ? app_label : it->second;
 }
 
 std::string model_verbose_name(const std::string& model) {
   static const std::map<std::string, std::string> names = {
-      {"contenttype", "content type"}, {"logentry", "log entry"}, {"auditentry", "audit entry"}};
+      {"contenttype", "content type"}, {"logentry", "log entry"}, {"auditentry", "audit entry"},
+      {"emailaddress", "email address"}};
   const auto it = names.find(model);
   return it == names.end() ? model : it->second;
 }
@@ -105,6 +108,13 @@ Perms perms_for(db::Connection& conn, const auth::User& user, const std::string&
   Perms p{has("view"), has("add"), has("change"), has("delete")};
   p.view = p.view || p.change;
   return p;
+}
+
+json model_context(const ModelAdmin& ma) {
+  std::string title = ma.verbose_name_plural;
+  if (!title.empty()) title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+  return {{"name", ma.model}, {"verbose_name", ma.verbose_name}, {"plural", ma.verbose_name_plural}, {"title", title},
+          {"url", ma.url()}};
 }
 
 std::optional<std::string> object_repr(db::Connection& conn, const ModelAdmin& ma, std::int64_t id) {

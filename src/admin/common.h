@@ -16,6 +16,7 @@
 namespace gatehouse::admin {
 
 using nlohmann::json;
+using ojson = nlohmann::ordered_json;  // keys in insertion order, as Python dicts keep them
 using http::Request;
 using http::RequestPtr;
 using http::Responder;
@@ -83,6 +84,9 @@ struct ModelAdmin {
   std::string url(const std::string& rest = {}) const { return std::string(kRoot) + "auth/" + model + "/" + rest; }
   std::string change_url(std::int64_t id) const { return url(std::to_string(id) + "/change/"); }
 };
+
+// The model as the templates name it: verbose names, "Users" for the breadcrumbs, the list's URL.
+json model_context(const ModelAdmin& ma);
 
 const ModelAdmin& user_admin();
 const ModelAdmin& group_admin();

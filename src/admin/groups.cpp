@@ -57,7 +57,7 @@ Response page(accounts::Site& site, Request& req, db::Connection& conn, std::opt
               const FieldErrors& e, const Perms& perms) {
   const bool ro = id && !perms.change;
   json c = base(site, req, !id ? "Add group" : ro ? "View group" : "Change group");
-  c["model"] = {{"verbose_name", "group"}, {"plural", "groups"}, {"url", group_admin().url()}};
+  c["model"] = model_context(group_admin());
   c["object"] = id ? json{{"id", *id}, {"repr", g.name}, {"history", group_admin().url(std::to_string(*id) + "/history/")},
                           {"delete", perms.remove ? json(group_admin().url(std::to_string(*id) + "/delete/")) : json(false)}}
                    : json(false);
@@ -83,12 +83,12 @@ Group save(db::Connection& conn, Request& req, std::optional<Group> before, cons
   group.name = g.name;
   models::Manager<Group>(conn).save(group);
   auth::group_permissions.set(conn, group, g.permissions);
-  json message = json::array();
+  ojson message = ojson::array();
   json changes = json::object();
   if (!before) {
-    message.push_back({{"added", json::object()}});
+    message.push_back({{"added", ojson::object()}});
   } else {
-    json fields = json::array();
+    ojson fields = ojson::array();
     if (before->name != g.name) fields.push_back("Name");
     if (old != g.permissions) fields.push_back("Permissions");
     if (!fields.empty()) message.push_back({{"changed", {{"fields", fields}}}});
@@ -96,7 +96,7 @@ Group save(db::Connection& conn, Request& req, std::optional<Group> before, cons
   if (!before || before->name != g.name) changes["name"] = {{"old", before ? json(before->name) : json(nullptr)}, {"new", g.name}};
   if (old != g.permissions) changes["permissions"] = {{"old", old}, {"new", g.permissions}};
   record(conn, req, *staff_user(req), group_admin(), group.id, group.name, before ? Action::change : Action::addition,
-         message.dump(), changes);
+         django_json(message), changes);
   tx.commit();
   return group;
 }

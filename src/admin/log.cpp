@@ -2,6 +2,7 @@
 // LogEntry.get_change_message()'s sentences.
 #include "gatehouse/admin/log.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "gatehouse/admin/site.h"
@@ -146,6 +147,69 @@ LogEntry log_action(db::Connection& conn, const auth::User& actor, std::int64_t 
   e.action_flag = static_cast<int>(action);
   e.change_message = change_message;
   return models::Manager<LogEntry>(conn).create(std::move(e));
+}
+
+namespace {
+void python_string(const std::string& s, std::string& out) {
+  out += '"';
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    char buf[16];
+    if (c == '"' || c == '\\') { out += '\\'; out += static_cast<char>(c); }
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\b') out += "\\b";
+    else if (c == '\f') out += "\\f";
+    else if (c < 0x20) { std::snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
+    else if (c < 0x80) out += static_cast<char>(c);
+    else {  // a UTF-8 sequence (the text came through validation): its code point as UTF-16 escapes
+      const int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+      std::uint32_t cp = c & (0x3Fu >> extra);
+      for (int k = 0; k < extra && i + 1 < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[++i]) & 0x3Fu);
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+      } else {
+        std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+      }
+      out += buf;
+    }
+  }
+  out += '"';
+}
+
+void python_json(const nlohmann::ordered_json& v, std::string& out) {
+  if (v.is_object()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [k, item] : v.items()) {
+      if (!first) out += ", ";
+      first = false;
+      python_string(k, out);
+      out += ": ";
+      python_json(item, out);
+    }
+    out += '}';
+  } else if (v.is_array()) {
+    out += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ", ";
+      python_json(v[i], out);
+    }
+    out += ']';
+  } else if (v.is_string()) {
+    python_string(v.get<std::string>(), out);
+  } else {
+    out += v.dump();  // numbers, true, false, null: as Python writes them
+  }
+}
+}  // namespace
+
+std::string django_json(const nlohmann::ordered_json& value) {
+  std::string out;
+  python_json(value, out);
+  return out;
 }
 
 std::string change_message_text(const std::string& change_message) {

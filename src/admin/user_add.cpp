@@ -54,7 +54,7 @@ json password_fields(const FieldErrors& e, bool usable_choice, bool usable) {
 
 Response add_page(accounts::Site& site, Request& req, const http::FormPairs& f, const FieldErrors& e) {
   json c = base(site, req, "Add user");
-  c["model"] = {{"verbose_name", "user"}, {"plural", "users"}, {"url", user_admin().url()}};
+  c["model"] = model_context(user_admin());
   const std::string name = form_value(f, "username");
   const auto it = e.find("username");
   c["username"] = {{"value", name}, {"errors", it == e.end() ? json::array() : json(it->second)}, {"has_errors", it != e.end()}};
@@ -77,7 +77,7 @@ std::optional<User> create_user(accounts::Site& site, Request& req, User u, cons
     if (e.kind() != db::ErrorKind::unique_violation) throw;
     return std::nullopt;  // the name was taken meanwhile
   }
-  json message = json::array({{{"added", json::object()}}});
+  ojson message = ojson::array({{{"added", ojson::object()}}});
   if (form_has(f, "profile-TOTAL_FORMS")) {
     auto p = models::Manager<accounts::Profile>(*conn).find({models::eq("user_id", u.id)})
                  .value_or(accounts::Profile{.user_id = u.id});
@@ -87,7 +87,7 @@ std::optional<User> create_user(accounts::Site& site, Request& req, User u, cons
     if (!changed_profile_labels(before, after).empty())  // Django saves (and names) an inline form only when changed
       message.push_back({{"added", {{"name", "profile"}, {"object", u.username}}}});
   }
-  record(*conn, req, *staff_user(req), user_admin(), u.id, u.username, Action::addition, message.dump(),
+  record(*conn, req, *staff_user(req), user_admin(), u.id, u.username, Action::addition, django_json(message),
          {{"username", {{"old", nullptr}, {"new", u.username}}}, {"password", "[redacted]"}});
   tx.commit();
   return u;
@@ -142,7 +142,7 @@ void add_view(accounts::Site& site, RequestPtr req, Responder respond) {
 
 Response password_page(accounts::Site& site, Request& req, const User& u, const FieldErrors& e) {
   json c = base(site, req, "Change password: " + u.username);
-  c["model"] = {{"verbose_name", "user"}, {"plural", "users"}, {"url", user_admin().url()}};
+  c["model"] = model_context(user_admin());
   c["object"] = {{"id", u.id}, {"repr", u.username}, {"href", user_admin().change_url(u.id)}};
   c["passwords"] = password_fields(e, false, true);
   c["errors"] = e.empty() ? json(false) : json(e.size() == 1 ? "Please correct the error below." : "Please correct the errors below.");

@@ -108,7 +108,7 @@ Response change_page(accounts::Site& site, Request& req, db::Connection& conn, c
                      const FieldErrors& errors, const Perms& perms) {
   const bool ro = !perms.change;
   json c = base(site, req, ro ? "View user" : "Change user");
-  c["model"] = {{"verbose_name", "user"}, {"plural", "users"}, {"url", user_admin().url()}};
+  c["model"] = model_context(user_admin());
   c["object"] = {{"id", l.user.id}, {"repr", l.user.username}, {"history", user_admin().url(std::to_string(l.user.id) + "/history/")},
                  {"delete", perms.remove ? json(user_admin().url(std::to_string(l.user.id) + "/delete/")) : json(false)}};
   c["fieldsets"] = user_fieldsets(conn, form, errors, ro, password_summary(l.user.password()), req);
@@ -125,12 +125,12 @@ Response change_page(accounts::Site& site, Request& req, db::Connection& conn, c
 
 // The change message of a user change, as Django's construct_change_message.
 std::string change_message(const UserForm& before, const UserForm& after, const std::string& username, bool profile_added) {
-  json list = json::array();
+  ojson list = ojson::array();
   if (auto fields = changed_user_labels(before, after); !fields.empty()) list.push_back({{"changed", {{"fields", fields}}}});
   if (profile_added) list.push_back({{"added", {{"name", "profile"}, {"object", username}}}});
   else if (auto fields = changed_profile_labels(before.profile, after.profile); !fields.empty())
     list.push_back({{"changed", {{"name", "profile"}, {"object", username}, {"fields", fields}}}});
-  return list.dump();
+  return django_json(list);
 }
 
 void save_change(accounts::Site& site, Request& req, db::Connection& conn, Loaded& l, User& updated, const UserForm& form) {
@@ -138,10 +138,13 @@ void save_change(accounts::Site& site, Request& req, db::Connection& conn, Loade
   models::Manager<User>(conn).save(updated);
   auth::user_groups.set(conn, updated, form.groups);
   auth::user_permissions.set(conn, updated, form.user_permissions);
-  const bool profile_added = !l.profile && form.profile_sent;
+  // A user made elsewhere may have no profile: as Django's inline, one is
+  // added only when the form was changed from the defaults.
+  const bool profile_added =
+      !l.profile && form.profile_sent && !changed_profile_labels(l.form.profile, form.profile).empty();
   UserForm after = form;
-  if (!form.profile_sent) after.profile = l.form.profile;
-  if (form.profile_sent) {
+  if (!form.profile_sent || (!l.profile && !profile_added)) after.profile = l.form.profile;
+  if (l.profile ? form.profile_sent : profile_added) {
     accounts::Profile p = l.profile.value_or(accounts::Profile{.user_id = updated.id});
     apply_profile(form.profile, p);
     models::Manager<accounts::Profile>(conn).save(p);

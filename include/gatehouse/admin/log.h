@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ LogEntry log_action(db::Connection& conn, const auth::User& actor, std::int64_t 
 // ("Changed First name and Email address.", "Added.", "No fields changed.");
 // a message that is not such a list is shown as it is.
 std::string change_message_text(const std::string& change_message);
+
+// A change message as Django stores it: Python's json.dumps (", " and ": "
+// separators, keys in the order given, non-ASCII as \uXXXX escapes), so
+// the rows are byte for byte what Django's admin writes.
+std::string django_json(const nlohmann::ordered_json& value);
 
 // The first `n` characters (code points) of a UTF-8 text.
 std::string first_characters(const std::string& text, std::size_t n);
