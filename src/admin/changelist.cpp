@@ -197,6 +197,11 @@ Response changelist(accounts::Site& site, const ModelAdmin& ma, Request& req) {
   c["model"] = model_context(ma);
   c["can_add"] = perms.add;
   c["can_delete"] = perms.remove;
+  json extra = json::array();
+  if (perms.change)
+    for (const auto& a : ma.actions) extra.push_back({{"name", a.name}, {"label", a.label}});
+  c["extra_actions"] = extra;
+  c["has_actions"] = perms.remove || !extra.empty();
   c["headers"] = headers(ma, q, ord);
   c["rows"] = result_rows(ma, r, qs);
   c["filters"] = filter_context(filters, q);
@@ -300,7 +305,11 @@ Response changelist_action(accounts::Site& site, const ModelAdmin& ma, Request& 
     add_message(req, "warning", "Items must be selected in order to perform actions on them. No items have been changed.");
     return Response::redirect(back);
   }
-  if (action != "delete_selected") return Response::text(400, "Bad Request: unknown action", "text/plain; charset=utf-8");
+  if (action != "delete_selected") {
+    const auto extra = std::find_if(ma.actions.begin(), ma.actions.end(), [&](const ExtraAction& a) { return a.name == action; });
+    if (extra == ma.actions.end()) return Response::text(400, "Bad Request: unknown action", "text/plain; charset=utf-8");
+    return extra->run(site, req, ids);
+  }
   {
     auto conn = site.db.acquire();
     if (!perms_for(*conn, *staff_user(req), ma.model).remove) return denied(site, req);

@@ -63,6 +63,13 @@ struct ListFilter {
   bool boolean = false;      // values "1"/"0" bound as true/false
 };
 
+// An action of the change list beside Django's delete_selected (Django's
+// ModelAdmin.actions): it runs on the selected ids and answers the request.
+struct ExtraAction {
+  std::string name, label;  // "send_password_reset", "Send a password reset email to the selected users"
+  Response (*run)(accounts::Site&, Request&, const std::vector<std::int64_t>& ids);
+};
+
 // What the generic views need to know of a model.
 struct ModelAdmin {
   std::string model, verbose_name, verbose_name_plural;  // "user", "user", "users"
@@ -80,6 +87,7 @@ struct ModelAdmin {
   std::function<void(db::Connection&, std::int64_t)> remove;
   // After the deletion committed (the user's sessions end).
   std::function<void(accounts::Site&, const std::vector<std::int64_t>&)> after_deletion;
+  std::vector<ExtraAction> actions{};
 
   std::string url(const std::string& rest = {}) const { return std::string(kRoot) + "auth/" + model + "/" + rest; }
   std::string change_url(std::int64_t id) const { return url(std::to_string(id) + "/change/"); }
@@ -113,6 +121,12 @@ Response after_save(const ModelAdmin& ma, Request& req, const http::FormPairs& f
 // Writes the LogEntry and the audit row for one admin action (inside the caller's transaction).
 void record(db::Connection& conn, const Request& req, const auth::User& actor, const ModelAdmin& ma, std::int64_t id,
             const std::string& repr, Action action, const std::string& change_message, const json& changes);
+
+// The user page's tools beyond Django's (user_tools.cpp): the login
+// throttle's state for the account, and the password reset email.
+json throttle_panel(accounts::Site& site, const auth::User& user);
+Response send_password_reset(accounts::Site& site, Request& req, const std::vector<std::int64_t>& ids);
+void add_user_tool_routes(http::Router& router, accounts::Site& site);
 
 // Routes of the user and group admins (users.cpp, groups.cpp).
 void add_user_routes(http::Router& router, accounts::Site& site);

@@ -15,7 +15,7 @@
 namespace gatehouse::admin {
 
 namespace user_views {
-Response change(accounts::Site& site, Request& req);
+void change(accounts::Site& site, RequestPtr req, Responder respond);
 }
 
 namespace {
@@ -244,12 +244,13 @@ void add_user_routes(http::Router& router, accounts::Site& site) {
   router.get(ma.url("add/"), staff_async(site, add_view));
   router.post(ma.url("add/"), staff_async(site, add_view));
   for (const char* m : {"GET", "POST"}) {
-    router.add(m, ma.url("{id}/change/"), staff_view(site, user_views::change));
+    router.add(m, ma.url("{id}/change/"), staff_async(site, user_views::change));
     router.add(m, ma.url("{id}/password/"), staff_async(site, password_view));
     router.add(m, ma.url("{id}/delete/"), staff_view(site, remove));
   }
   router.get(ma.url("{id}/history/"), staff_view(site, history));
   router.post(ma.url("{id}/sessions/end/"), staff_view(site, end_sessions));
+  add_user_tool_routes(router, site);
 }
 
 }  // namespace gatehouse::admin

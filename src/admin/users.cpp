@@ -5,6 +5,7 @@
 #include "gatehouse/auth/login.h"
 #include "gatehouse/auth/models.h"
 #include "gatehouse/auth/permissions.h"
+#include "gatehouse/passwords/hash_pool.h"
 #include "gatehouse/db/transaction.h"
 #include "gatehouse/models/manager.h"
 #include "gatehouse/web/authentication.h"
@@ -89,6 +90,23 @@ json effective_permissions(db::Connection& conn, const User& u) {
   return out;
 }
 
+// Granting staff or superuser status asks the acting user's password again,
+// at most once every ten minutes (the time of the last check is in the session).
+constexpr const char* kReauthKey = "_admin_reauth";
+constexpr std::int64_t kReauthSeconds = 600;
+struct ReauthRefused {};  // on the request: the password given was wrong
+
+std::int64_t now_seconds(accounts::Site& site) {
+  return std::chrono::duration_cast<std::chrono::seconds>(site.accounts.options().clock->now().time_since_epoch()).count();
+}
+
+bool reauth_fresh(accounts::Site& site, Request& req) {
+  const auto at = web::session(req).get(kReauthKey);
+  if (!at) return false;
+  const std::int64_t then = std::atoll(at->c_str()), now = now_seconds(site);
+  return now >= then && now - then < kReauthSeconds;
+}
+
 struct Loaded {
   User user;
   std::optional<accounts::Profile> profile;
@@ -113,12 +131,15 @@ Response change_page(accounts::Site& site, Request& req, db::Connection& conn, c
                  {"delete", perms.remove ? json(user_admin().url(std::to_string(l.user.id) + "/delete/")) : json(false)}};
   c["fieldsets"] = user_fieldsets(conn, form, errors, ro, password_summary(l.user.password()), req);
   c["inline"] = profile_inline(form.profile, errors, ro, l.profile ? l.profile->id : 0, l.user.id, !l.profile);
+  if (const auto r = errors.find("_reauth_password"); r != errors.end()) c["reauth"] = {{"errors", r->second}};
   c["errors"] = errors.empty() ? json(false) : json(errors.size() == 1 ? "Please correct the error below." : "Please correct the errors below.");
   c["can_save"] = !ro;
   c["can_add"] = perms.add;
   c["sessions"] = {{"list", sessions_of(site, l.user.id, web::session(req).key())},
                    {"action", user_admin().url(std::to_string(l.user.id) + "/sessions/end/")}, {"can_end", !ro}};
   c["effective_permissions"] = effective_permissions(conn, l.user);
+  c["throttle"] = throttle_panel(site, l.user);
+  c["send_reset"] = ro ? json(false) : json(user_admin().url(std::to_string(l.user.id) + "/send_reset/"));
   c["action"] = req.path + (req.query.empty() ? "" : "?" + req.query);
   return render(site, 200, "admin/user_change_form.html", c);
 }
@@ -173,9 +194,42 @@ Response change_view(accounts::Site& site, Request& req) {
   FieldErrors errors = validate_user_form(*conn, form, l->user, updated);
   if (form.profile_sent) errors.merge(validate_profile_form(form.profile));
   form.profile.views = l->form.profile.views;
+  const bool grants = (!l->user.is_staff && form.is_staff) || (!l->user.is_superuser && form.is_superuser);
+  if (grants && !reauth_fresh(site, req))
+    errors["_reauth_password"].push_back(req.get<ReauthRefused>() != nullptr
+                                             ? "Your password was entered incorrectly. Please enter it again."
+                                             : "Granting staff or superuser status needs your password: enter it below.");
   if (!errors.empty()) return change_page(site, req, *conn, *l, form, errors, perms);
   save_change(site, req, *conn, *l, updated, form);
   return after_save(user_admin(), req, pairs, updated.id, updated.username, false);
+}
+
+// The change view, after checking a re-authentication password on the pool
+// when one came (a wrong one counts against the actor in the login throttle).
+void change_async(accounts::Site& site, RequestPtr req, Responder respond) {
+  guarded(site, req, respond, [&] {
+    const std::string password = req->method == "POST" ? form_value(form_pairs(*req), "_reauth_password") : "";
+    if (password.empty() || reauth_fresh(site, *req)) return respond(change_view(site, *req));
+    const User actor = *staff_user(*req);
+    auto& throttle = site.accounts.parts().login_throttle;
+    if (throttle.retry_after(actor.username, req->client_address)) {
+      req->set(std::make_shared<ReauthRefused>());
+      return respond(change_view(site, *req));
+    }
+    site.accounts.parts().pool.check(password, actor.password().encoded(),
+                                     [&site, req, respond, actor](const passwords::CheckResult* r, std::exception_ptr e) {
+      guarded(site, req, respond, [&] {
+        if (r == nullptr) std::rethrow_exception(e);
+        if (r->correct) {
+          web::session(*req).set(kReauthKey, std::to_string(now_seconds(site)));
+        } else {
+          site.accounts.parts().login_throttle.record_failure(actor.username, req->client_address);
+          req->set(std::make_shared<ReauthRefused>());
+        }
+        respond(change_view(site, *req));
+      });
+    });
+  });
 }
 
 }  // namespace
@@ -202,12 +256,13 @@ const ModelAdmin& user_admin() {
           [](accounts::Site& site, const std::vector<std::int64_t>& ids) {
             for (auto id : ids) site.sessions.remove_for_user(id);  // a deleted user's sessions end with them
           },
+      .actions = {{"send_password_reset", "Send a password reset email to the selected users", send_password_reset}},
   };
   return ma;
 }
 
 namespace user_views {
-Response change(accounts::Site& site, Request& req) { return change_view(site, req); }
+void change(accounts::Site& site, RequestPtr req, Responder respond) { change_async(site, std::move(req), std::move(respond)); }
 }  // namespace user_views
 
 }  // namespace gatehouse::admin

@@ -4,6 +4,7 @@
 #include <unistr.h>
 #include <uninorm.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gatehouse/core/encoding.h"
@@ -45,6 +46,55 @@ std::string LoginThrottle::address_key(const std::string& address) const {
   return "throttle:" + scope_ + ":addr:" + digest(address);
 }
 
+std::string LoginThrottle::clients_key(const std::string& account) const {
+  return "throttle:" + scope_ + ":clients:" + digest(account_of(account));
+}
+
+LoginThrottle::Count LoginThrottle::count(const std::string& key, int limit) {
+  Count c;
+  const auto value = cache_.get(key);
+  if (!value) return c;
+  try {
+    c.failures = std::stoll(*value);
+  } catch (const std::exception&) {
+    return c;  // not a counter of ours
+  }
+  if (const auto left = cache_.ttl(key)) c.expires_in = std::chrono::ceil<std::chrono::seconds>(*left);
+  c.locked = policy_.enabled && limit > 0 && c.failures >= limit;
+  return c;
+}
+
+LoginThrottle::Count LoginThrottle::account_count(const std::string& account) {
+  Count c = count(account_key(account), policy_.account_alarm);
+  if (policy_.max_failures_per_account > 0 && c.failures >= policy_.max_failures_per_account) c.locked = policy_.enabled;
+  return c;
+}
+
+LoginThrottle::Count LoginThrottle::address_count(const std::string& address) {
+  return count(address_key(address), policy_.max_failures_per_address);
+}
+
+std::vector<std::pair<std::string, LoginThrottle::Count>> LoginThrottle::clients_of(const std::string& account,
+                                                                                   std::size_t limit) {
+  auto addresses = cache_.set_members(clients_key(account));
+  std::sort(addresses.begin(), addresses.end());
+  if (addresses.size() > limit) addresses.resize(limit);
+  std::vector<std::pair<std::string, Count>> out;
+  for (auto& a : addresses) {
+    Count c = count(pair_key(account, a), policy_.max_failures_per_pair);
+    if (c.failures > 0) out.emplace_back(std::move(a), c);
+  }
+  return out;
+}
+
+void LoginThrottle::clear_account(const std::string& account) {
+  for (const auto& a : cache_.set_members(clients_key(account))) cache_.remove(pair_key(account, a));
+  cache_.remove(clients_key(account));
+  cache_.remove(account_key(account));
+}
+
+void LoginThrottle::clear_address(const std::string& address) { cache_.remove(address_key(address)); }
+
 std::optional<std::chrono::seconds> LoginThrottle::blocked(const std::string& key, int limit) {
   if (limit <= 0) return std::nullopt;
   const auto count = cache_.get(key);
@@ -79,6 +129,8 @@ void LoginThrottle::record_failure(const std::string& account, const std::string
   cache_.incr(pair_key(account, address), 1, policy_.window);
   cache_.incr(address_key(address), 1, policy_.window);
   cache_.incr(account_key(account), 1, policy_.window);
+  // For the admin's panel; a client address is at most 45 bytes (IPv6 text), so anything longer is not indexed.
+  if (address.size() <= 64) cache_.set_add(clients_key(account), address, policy_.window);
 }
 
 void LoginThrottle::reset(const std::string& account, const std::string& address) {

@@ -276,6 +276,37 @@ TEST_P(Throttle, AnotherClientsFailuresNeverLockTheVictimOut) {
   EXPECT_TRUE(t.retry_after("alice", attacker)) << "and the attacker still waits";
 }
 
+// What the admin's throttle panel reads and clears.
+TEST_P(Throttle, TheAdminSeesAndClearsWhatLocksAnAccountOrAClient) {
+  testing::TestCache tc(GetParam());
+  LoginThrottle t(tc.cache());  // the server's login policy: 5 a pair, 20 a client, alarm at 10
+  const std::string attacker = "198.51.100.66", other = "203.0.113.7";
+  for (int i = 0; i < 9; ++i) t.record_failure("alice", attacker);
+  for (int i = 0; i < 2; ++i) t.record_failure("Alice", other);
+  EXPECT_EQ(t.account_count("alice").failures, 11);
+  EXPECT_TRUE(t.account_count("alice").locked) << "past the alarm: under attack";
+  EXPECT_GT(t.account_count("alice").expires_in.count(), 0);
+  const auto clients = t.clients_of("ALICE");
+  ASSERT_EQ(clients.size(), 2u);
+  EXPECT_EQ(clients[0].first, attacker);
+  EXPECT_EQ(clients[0].second.failures, 9);
+  EXPECT_TRUE(clients[0].second.locked);
+  EXPECT_EQ(clients[1].first, other);
+  EXPECT_FALSE(clients[1].second.locked) << "two failures: may still try";
+  ASSERT_TRUE(t.retry_after("alice", attacker));
+  t.clear_account("alice");
+  EXPECT_EQ(t.account_count("alice").failures, 0);
+  EXPECT_TRUE(t.clients_of("alice").empty());
+  EXPECT_FALSE(t.retry_after("alice", attacker)) << "cleared: the pair's count went too";
+
+  for (int i = 0; i < 20; ++i) t.record_failure("user" + std::to_string(i), attacker);
+  EXPECT_TRUE(t.address_count(attacker).locked);
+  EXPECT_TRUE(t.retry_after("bob", attacker));
+  t.clear_address(attacker);
+  EXPECT_EQ(t.address_count(attacker).failures, 0);
+  EXPECT_FALSE(t.retry_after("bob", attacker));
+}
+
 TEST_P(Throttle, UnicodeVariantsOfAUsernameShareOneCount) {
   testing::TestCache tc(GetParam());
   LoginThrottle t(tc.cache());

@@ -329,6 +329,15 @@ async function run(browser) {
     expect(await option.count() === 1, `one "Can view user" permission to choose (${await option.count()})`);
     await a.page.selectOption("select[name=user_permissions]", await option.first().getAttribute("value"));
     await a.submit("input[name=_save]");
+    // Granting staff status asks the acting user's password again.
+    expect(a.pathname() === `/admin/auth/user/${ids.viewer}/change/`, `granting staff stays on the form: ${a.path()}`);
+    expect(await a.count("input#id__reauth_password") === 1, "the form asks for the admin's password");
+    expect(await a.page.isChecked("input[name=is_staff]"), "the ticked box is kept");
+    await a.page.fill("input#id__reauth_password", "not the password");
+    await a.submit("input[name=_save]");
+    expect((await a.text("#reauth")).includes("incorrectly"), `a wrong password is refused: ${await a.text("#reauth")}`);
+    await a.page.fill("input#id__reauth_password", ADMIN_PASSWORD);
+    await a.submit("input[name=_save]");
     expect(a.pathname() === "/admin/auth/user/", `Save goes back to the list: ${a.path()}`);
     expect(/was changed successfully/.test(await a.successes()), `the changed message: ${await a.messages()}`);
     await a.go(`/admin/auth/user/${id("viewer")}/change/`);
@@ -468,6 +477,15 @@ async function run(browser) {
     } finally {
       await u2.page.context().close();
     }
+  });
+
+  await step("send a password reset email", async () => {
+    await a.go(`/admin/auth/user/${id("ada")}/change/`);
+    await a.submit(a.page.locator("#password-reset").getByRole("button", { name: "Send password reset email", exact: true }));
+    expect(a.pathname() === `/admin/auth/user/${id("ada")}/change/`, `back on the change page: ${a.path()}`);
+    expect((await a.successes()).includes("Sent a password reset email to 1 user."), `the sent message: ${await a.messages()}`);
+    await a.go(`/admin/auth/user/${id("ada")}/history/`);
+    expect((await a.text("#change-history")).includes("Sent a password reset email."), "the history has it");
   });
 
   await step("CSRF", async () => {

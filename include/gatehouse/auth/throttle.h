@@ -37,6 +37,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gatehouse/cache/cache.h"
 
@@ -65,12 +67,34 @@ class LoginThrottle {
   // The account as the throttle compares it (NFKC, case folded; bytes that
   // are not UTF-8 as they are).
   static std::string account_of(const std::string& account);
+
+  // What the counters say now, for the admin's throttle panel: failures in
+  // the window and when it ends; `locked` is whether they refuse logins now.
+  struct Count {
+    std::int64_t failures = 0;
+    std::chrono::seconds expires_in{0};
+    bool locked = false;
+  };
+  // All clients on the account (locked: under attack, so clients that failed
+  // on it are refused, or past the hard per-account limit).
+  Count account_count(const std::string& account);
+  // One client over all accounts (locked: past the per-client limit).
+  Count address_count(const std::string& address);
+  // Each client that failed on the account in the window, with its count on
+  // it (locked: past the per-pair limit); at most `limit`, by address.
+  std::vector<std::pair<std::string, Count>> clients_of(const std::string& account, std::size_t limit = 50);
+  // Forgets the account's failures and every client's on it.
+  void clear_account(const std::string& account);
+  // Forgets a client's failures over all accounts (not its counts per account).
+  void clear_address(const std::string& address);
   const ThrottlePolicy& policy() const noexcept { return policy_; }
 
  private:
   std::string account_key(const std::string& account) const;
   std::string pair_key(const std::string& account, const std::string& address) const;
   std::string address_key(const std::string& address) const;
+  std::string clients_key(const std::string& account) const;
+  Count count(const std::string& key, int limit);
   std::optional<std::chrono::seconds> blocked(const std::string& key, int limit);
   cache::Cache& cache_;
   ThrottlePolicy policy_;
