@@ -11,6 +11,7 @@
 #include "gatehouse/crypto/sha.h"
 #include "gatehouse/models/field.h"
 #include "gatehouse/web/authentication.h"
+#include "gatehouse/auth/password_change.h"
 #include "gatehouse/web/session.h"
 #include "shared.h"
 
@@ -98,10 +99,13 @@ void signup(Site& site, RequestPtr req, Responder respond) {
 
 void login(Site& site, RequestPtr req, Responder respond) {
   with_body(req, respond, {"username", "password"}, [&](const json& b) {
-    log_in(site, req, {text(b, "username"), text(b, "password")}, [&site, respond](auth::Outcome o) {
+    log_in(site, req, {text(b, "username"), text(b, "password")}, [&site, req, respond](auth::Outcome o) {
       count_login(site.metrics, o);
       if (!o.ok()) return respond(web::failure(o, kBadCredentials, kTooManyLogins));
-      respond(json_response(200, {{"id", o.user->id}, {"username", o.user->username}}));
+      json body = {{"id", o.user->id}, {"username", o.user->username}};
+      // Staff flagged the account: every other call answers 403 until POST /api/password/change.
+      if (web::session(*req).get(auth::kPasswordChangeRequiredKey) == "1") body["password_change_required"] = true;
+      respond(json_response(200, body));
     });
   });
 }

@@ -100,6 +100,10 @@ json user_fieldsets(db::Connection& conn, const UserForm& f, const auth::FieldEr
                 checkbox(field("is_superuser", "Superuser status", e, ro,
                                "Designates that this user has all permissions without explicitly assigning them."),
                          f.is_superuser),
+                checkbox(field("must_change_password", "Must change password at next login", e, ro,
+                               "The user may log in, then must choose a new password before anything else. Setting it "
+                               "ends the user’s sessions."),
+                         f.must_change_password),
                 multi(field("groups", "Groups", e, ro,
                             "The groups this user belongs to. A user will get all permissions granted to each of their groups."),
                       group_choices(conn), f.groups, g_filter),

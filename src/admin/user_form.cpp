@@ -91,9 +91,9 @@ ProfileForm profile_form_of(const accounts::Profile& p) {
 }
 
 UserForm user_form_of(const auth::User& u, std::vector<std::int64_t> groups, std::vector<std::int64_t> perms,
-                      const accounts::Profile& p) {
+                      bool must_change_password, const accounts::Profile& p) {
   UserForm f{u.username, u.first_name, u.last_name, u.email, u.is_active, u.is_staff, u.is_superuser,
-             std::move(groups), std::move(perms), {}, {}, {}, {}, profile_form_of(p), true};
+             std::move(groups), std::move(perms), must_change_password, {}, {}, {}, {}, profile_form_of(p), true};
   std::sort(f.groups.begin(), f.groups.end());
   std::sort(f.user_permissions.begin(), f.user_permissions.end());
   std::tie(f.last_login_0, f.last_login_1) = split(u.last_login);
@@ -110,7 +110,7 @@ UserForm parse_user_form(const http::FormPairs& f) {
   UserForm u{form_value(f, "username"), form_value(f, "first_name"), form_value(f, "last_name"), form_value(f, "email"),
              checked(f, "is_active"), checked(f, "is_staff"), checked(f, "is_superuser"),
              ids_of(form_values(f, "groups")), ids_of(form_values(f, "user_permissions")),
-             form_value(f, "last_login_0"), form_value(f, "last_login_1"), form_value(f, "date_joined_0"),
+             checked(f, "must_change_password"), form_value(f, "last_login_0"), form_value(f, "last_login_1"), form_value(f, "date_joined_0"),
              form_value(f, "date_joined_1"), parse_profile_form(f), form_has(f, "profile-TOTAL_FORMS")};
   for (std::string* s : {&u.username, &u.first_name, &u.last_name, &u.email}) {  // Django's CharField strips
     s->erase(0, s->find_first_not_of(" \t\r\n"));
@@ -166,13 +166,15 @@ auth::FieldErrors validate_user_form(db::Connection& conn, const UserForm& f, co
   out.is_superuser = f.is_superuser;
   out.last_login = datetime("last_login", f.last_login_0, f.last_login_1, false, errors);
   if (auto joined = datetime("date_joined", f.date_joined_0, f.date_joined_1, true, errors)) out.date_joined = *joined;
-  const bool was = before.is_active && before.is_superuser, is = out.is_active && out.is_superuser;
+  // Demoting includes taking staff status away: a superuser who is not staff cannot reach the admin.
+  const bool was = before.is_active && before.is_superuser && before.is_staff,
+             is = out.is_active && out.is_superuser && out.is_staff;
   if (was && !is &&
-      conn.execute("SELECT count(*) FROM auth_user WHERE is_active = ? AND is_superuser = ? AND id <> ?",
-                   {db::Value(true), db::Value(true), db::Value(before.id)})
+      conn.execute("SELECT count(*) FROM auth_user WHERE is_active = ? AND is_superuser = ? AND is_staff = ? AND id <> ?",
+                   {db::Value(true), db::Value(true), db::Value(true), db::Value(before.id)})
               .scalar()
               .as_int() == 0)
-    errors[out.is_active ? "is_superuser" : "is_active"].push_back(kLastSuperuser);
+    errors[!out.is_active ? "is_active" : !out.is_superuser ? "is_superuser" : "is_staff"].push_back(kLastSuperuser);
   return errors;
 }
 
@@ -188,6 +190,7 @@ std::vector<std::string> changed_user_labels(const UserForm& a, const UserForm& 
   add(a.is_superuser != b.is_superuser, "Superuser status");
   add(a.groups != b.groups, "Groups");
   add(a.user_permissions != b.user_permissions, "User permissions");
+  add(a.must_change_password != b.must_change_password, "Must change password at next login");
   add(a.last_login_0 != b.last_login_0 || a.last_login_1 != b.last_login_1, "Last login");
   add(a.date_joined_0 != b.date_joined_0 || a.date_joined_1 != b.date_joined_1, "Date joined");
   return out;
@@ -216,6 +219,7 @@ json audit_changes(const UserForm& a, const UserForm& b) {
   put("is_superuser", a.is_superuser, b.is_superuser);
   put("groups", a.groups, b.groups);
   put("user_permissions", a.user_permissions, b.user_permissions);
+  put("must_change_password", a.must_change_password, b.must_change_password);
   put("last_login", a.last_login_0 + " " + a.last_login_1, b.last_login_0 + " " + b.last_login_1);
   put("date_joined", a.date_joined_0 + " " + a.date_joined_1, b.date_joined_0 + " " + b.date_joined_1);
   put("profile.default_language", a.profile.default_language, b.profile.default_language);

@@ -24,13 +24,14 @@ struct UserForm {
   std::string username, first_name, last_name, email;
   bool is_active = true, is_staff = false, is_superuser = false;
   std::vector<std::int64_t> groups, user_permissions;
+  bool must_change_password = false;  // Gatehouse's flag (auth/password_change.h), not a Django field
   std::string last_login_0, last_login_1, date_joined_0, date_joined_1;  // date and time, as Django's split widget
   ProfileForm profile;
   bool profile_sent = true;  // the inline's management form came with the POST
 };
 
 UserForm user_form_of(const auth::User& u, std::vector<std::int64_t> groups, std::vector<std::int64_t> perms,
-                      const accounts::Profile& p);
+                      bool must_change_password, const accounts::Profile& p);
 ProfileForm profile_form_of(const accounts::Profile& p);
 UserForm parse_user_form(const http::FormPairs& form);
 ProfileForm parse_profile_form(const http::FormPairs& form);

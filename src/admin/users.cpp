@@ -4,6 +4,7 @@
 #include "gatehouse/accounts/profile.h"
 #include "gatehouse/auth/login.h"
 #include "gatehouse/auth/models.h"
+#include "gatehouse/auth/password_change.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/passwords/hash_pool.h"
 #include "gatehouse/db/transaction.h"
@@ -118,7 +119,7 @@ std::optional<Loaded> load(db::Connection& conn, std::int64_t id) {
   if (!user) return std::nullopt;
   auto profile = models::Manager<accounts::Profile>(conn).find({models::eq("user_id", id)});
   UserForm form = user_form_of(*user, auth::user_groups.ids(conn, *user), auth::user_permissions.ids(conn, *user),
-                               profile.value_or(accounts::Profile{.user_id = id}));
+                               auth::must_change_password(conn, id), profile.value_or(accounts::Profile{.user_id = id}));
   return Loaded{std::move(*user), std::move(profile), std::move(form)};
 }
 
@@ -159,6 +160,7 @@ void save_change(accounts::Site& site, Request& req, db::Connection& conn, Loade
   models::Manager<User>(conn).save(updated);
   auth::user_groups.set(conn, updated, form.groups);
   auth::user_permissions.set(conn, updated, form.user_permissions);
+  auth::require_password_change(conn, updated.id, form.must_change_password);
   // A user made elsewhere may have no profile: as Django's inline, one is
   // added only when the form was changed from the defaults.
   const bool profile_added =
@@ -174,7 +176,8 @@ void save_change(accounts::Site& site, Request& req, db::Connection& conn, Loade
          change_message(l.form, after, updated.username, profile_added), audit_changes(l.form, after));
   tx.commit();
   const bool lost_access = (l.user.is_active && !updated.is_active) || (l.user.is_staff && !updated.is_staff) ||
-                           (l.user.is_superuser && !updated.is_superuser);
+                           (l.user.is_superuser && !updated.is_superuser) ||
+                           (!l.form.must_change_password && form.must_change_password);  // effective now, not at some later login
   if (lost_access) site.sessions.remove_for_user(updated.id);
   (void)site;
 }

@@ -194,7 +194,7 @@ http::Handler AccountsServer::Impl::handler() {
   return http::chain({web::forwarded_middleware(config.trusted_proxies), metrics.middleware(), http::security_headers(security()),
                       web::csrf_middleware({.secure = config.secure_cookies}),
                       web::session_middleware(*store, session), web::authentication_middleware(*db, config.secret_key),
-                      web::faults_middleware(accounts::fault_page(*site))},
+                      web::faults_middleware(accounts::fault_page(*site)), web::password_change_gate()},
                      router.handler());
 }
 

@@ -4,6 +4,7 @@
 
 #include "gatehouse/auth/email_addresses.h"
 #include "gatehouse/auth/login.h"
+#include "gatehouse/auth/password_change.h"
 #include "gatehouse/db/transaction.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/core/encoding.h"
@@ -87,9 +88,22 @@ void Accounts::finish_login(const Authenticated& a, const Credentials& credentia
     if (!confirmed) return done(Outcome{Outcome::Kind::unconfirmed, {}, {}, {}, std::move(user)});
     auth::login(parts_.db, parts_.sessions, session, user, a.backend, options_.secret_key, client, options_.session_age,
                 *options_.clock);
+    mark_password_change(session, user);
     parts_.login_throttle.reset(credentials.identifier, client.address);
     done(Outcome::success(std::move(user)));
   });
+}
+
+// A user staff flagged must change the password before the session does anything else.
+void Accounts::mark_password_change(sessions::SessionRecord& session, const User& user) {
+  bool required = false;
+  {
+    auto c = parts_.db.acquire();
+    required = must_change_password(*c, user.id);
+  }
+  if (!required) return;
+  session.data[kPasswordChangeRequiredKey] = "1";
+  parts_.sessions.save(session);
 }
 
 Outcome Accounts::log_in_user(User& user, const Client& client, sessions::SessionRecord& session) {
@@ -218,8 +232,12 @@ void Accounts::change_password(User user, std::string old_password, std::string 
                           user.set_password(new_password);  // on the pool thread: hashing stays off the server threads
                           {
                             auto c = parts_.db.acquire();
+                            db::Transaction tx(*c);
                             models::Manager<User>(*c).save(user, {.update_fields = {"password"}});
+                            require_password_change(*c, user.id, false);  // changed: the flag is done
+                            tx.commit();
                           }
+                          session.data.erase(kPasswordChangeRequiredKey);
                           parts_.sessions.remove_for_user(user.id, session.key);  // every other session ends
                           // This one stays logged in, under a new key (Django's update_session_auth_hash).
                           if (!session.key.empty()) parts_.sessions.remove(session.key);
@@ -290,7 +308,10 @@ void Accounts::store_password(User user, std::string new_password, const Client&
       user.set_password(EncodedPassword::from_hash(*encoded));
       {
         auto c = parts_.db.acquire();
+        db::Transaction tx(*c);
         models::Manager<User>(*c).save(user, {.update_fields = {"password"}});
+        require_password_change(*c, user.id, false);  // the user chose a new one through recovery
+        tx.commit();
       }
       parts_.sessions.remove_for_user(user.id);  // every session of the user ends
       {

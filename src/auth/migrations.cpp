@@ -1,6 +1,7 @@
 #include "gatehouse/auth/migrations.h"
 
 #include "gatehouse/auth/models.h"
+#include "gatehouse/auth/password_change.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/models/schema.h"
 
@@ -34,6 +35,7 @@ std::vector<std::string> migrate(db::Database& db, const std::vector<db::Migrati
       [](const models::MigrateEvent& e) { create_default_permissions(*e.connection); },
       {.dispatch_uid = "gatehouse.auth.create_default_permissions"});
   auto all = migrations();
+  for (auto& m : password_change_migrations()) all.push_back(std::move(m));  // auth's own table beside Django's
   all.insert(all.end(), extra.begin(), extra.end());
   return models::migrate(db, all);
 }

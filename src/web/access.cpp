@@ -1,8 +1,12 @@
 #include "gatehouse/web/access.h"
 
+#include <algorithm>
+
+#include "gatehouse/auth/password_change.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/web/authentication.h"
 #include "gatehouse/web/responses.h"
+#include "gatehouse/web/session.h"
 
 namespace gatehouse::web {
 
@@ -52,6 +56,23 @@ http::Handler Access::permission_required(std::string permission, http::Handler 
 http::Handler Access::staff_member_required(http::Handler handler, Audience audience) const {
   return user_passes_test([](db::Connection&, const auth::User& u) { return u.is_active && u.is_staff; },
                           std::move(handler), audience);
+}
+
+http::Middleware password_change_gate(PasswordChangeGate gate) {
+  return [gate = std::move(gate)](http::RequestPtr req, http::Responder respond, const http::Handler& next) {
+    const auto passes = [&](const std::string& a) {
+      return !a.empty() && a.back() == '*' ? req->path.rfind(a.substr(0, a.size() - 1), 0) == 0 : req->path == a;
+    };
+    if (std::any_of(gate.allowed.begin(), gate.allowed.end(), passes) ||
+        web::session(*req).get(auth::kPasswordChangeRequiredKey) != "1")
+      return next(std::move(req), std::move(respond));
+    if (req->path.rfind("/api/", 0) == 0)
+      return respond(http::Response::error(403, "password_change_required",
+                                           "Change your password first (POST /api/password/change)."));
+    std::string where = req->path;
+    if (!req->query.empty()) where += "?" + req->query;
+    respond(http::Response::redirect(gate.change_page + "?next=" + http::percent_encode(where)));
+  };
 }
 
 }  // namespace gatehouse::web

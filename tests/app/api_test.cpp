@@ -10,6 +10,7 @@
 #include "gatehouse/app/server.h"
 #include "gatehouse/core/clock.h"
 #include "gatehouse/auth/models.h"
+#include "gatehouse/auth/password_change.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/mail/backend.h"
@@ -95,6 +96,47 @@ TEST_P(Api, LoginRotatesTheSessionKeyAndFailuresLookAlike) {
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(wrong.body, unknown.body) << "one message for every cause";
+}
+
+// Staff flagged the account (auth/password_change.h): the login works, and
+// nothing but the password change does until the password changed.
+TEST_P(Api, MustChangePasswordAtNextLoginHoldsEverySurfaceUntilChanged) {
+  std::int64_t id = 0;
+  {
+    auto c = server_->database().acquire();
+    id = auth::UserManager(*c).create_user("cleo", "cleo@example.com", kGood).id;
+    auth::require_password_change(*c, id, true);
+  }
+  Browser b(server_->port());
+  b.fetch_csrf();
+  Reply r = b.request("POST", "/api/login", json{{"username", "cleo"}, {"password", kGood}}.dump());
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["password_change_required"], true);
+  r = b.request("GET", "/api/me");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body["error"], "password_change_required");
+  EXPECT_EQ(b.request("GET", "/api/sessions").status, 403);
+  r = b.request("GET", "/accounts/profile/");
+  EXPECT_EQ(r.status, 302);
+  EXPECT_NE(r.raw.find("Location: /accounts/password_change/?next="), std::string::npos) << r.raw;
+  r = b.request("GET", "/admin/");
+  EXPECT_EQ(r.status, 302) << "the admin too";
+  EXPECT_NE(r.raw.find("Location: /accounts/password_change/"), std::string::npos);
+  EXPECT_EQ(b.request("GET", "/accounts/password_change/").status, 200) << "the way out stays open";
+
+  const std::string new_pw = "an entirely fresh passphrase";
+  ASSERT_EQ(b.request("POST", "/api/password/change", json{{"old_password", kGood}, {"new_password", new_pw}}.dump()).status, 204);
+  EXPECT_EQ(b.request("GET", "/api/me").status, 200);
+  {
+    auto c = server_->database().acquire();
+    EXPECT_FALSE(auth::must_change_password(*c, id)) << "the flag is done with";
+  }
+  Browser again(server_->port());
+  again.fetch_csrf();
+  r = again.request("POST", "/api/login", json{{"username", "cleo"}, {"password", new_pw}}.dump());
+  ASSERT_EQ(r.status, 200);
+  EXPECT_FALSE(r.body.contains("password_change_required"));
+  EXPECT_EQ(again.request("GET", "/api/me").status, 200);
 }
 
 TEST_P(Api, BadInputIsA4xxWithJsonAndChangesNothing) {

@@ -31,6 +31,7 @@ const artefacts = process.env.GATEHOUSE_ARTEFACTS_DIR || join(repoRoot, "build",
 mkdirSync(artefacts, { recursive: true });
 
 const ADMIN_PASSWORD = "keep the gate 2718";
+const ADA_THIRD_PASSWORD = "a third passphrase for ada 31415";
 const MEMBER_PASSWORD = "plum orchard 7715";
 const ADA_PASSWORD = "analytical engine 1843";
 const ADA_NEW_PASSWORD = "difference engine 1822";
@@ -486,6 +487,27 @@ async function run(browser) {
     expect((await a.successes()).includes("Sent a password reset email to 1 user."), `the sent message: ${await a.messages()}`);
     await a.go(`/admin/auth/user/${id("ada")}/history/`);
     expect((await a.text("#change-history")).includes("Sent a password reset email."), "the history has it");
+  });
+
+  await step("must change password at next login", async () => {
+    await a.go(`/admin/auth/user/${id("ada")}/change/`);
+    await a.page.check("input[name=must_change_password]");
+    await a.submit("input[name=_continue]");
+    expect(/was changed successfully/.test(await a.successes()), `the flag is saved: ${await a.messages()}`);
+    expect(await a.page.isChecked("input[name=must_change_password]"), "the box stays ticked");
+    // ada logs in: the login works and lands on the password change, whatever she asks for.
+    await accountsLogin(u, "ada", ADA_NEW_PASSWORD);
+    expect(u.pathname() === "/accounts/password_change/", `the login leads to the password change: ${u.path()}`);
+    await u.go("/accounts/profile/");
+    expect(u.pathname() === "/accounts/password_change/", `the profile waits for it: ${u.path()}`);
+    await u.page.fill("input[name=old_password]", ADA_NEW_PASSWORD);
+    await u.page.fill("input[name=new_password1]", ADA_THIRD_PASSWORD);
+    await u.page.fill("input[name=new_password2]", ADA_THIRD_PASSWORD);
+    await u.submit('button:has-text("Change")');
+    await u.go("/accounts/profile/");
+    expect(u.pathname() === "/accounts/profile/", `changed: the profile opens (${u.path()})`);
+    await a.go(`/admin/auth/user/${id("ada")}/change/`);
+    expect(!(await a.page.isChecked("input[name=must_change_password]")), "the flag is cleared by the change");
   });
 
   await step("CSRF", async () => {

@@ -129,6 +129,7 @@ class Accounts {
  private:
   void finish_login(const Authenticated& a, const Credentials& credentials, const Client& client,
                     sessions::SessionRecord& session, const OutcomeDone& done);
+  void mark_password_change(sessions::SessionRecord& session, const User& user);
   void store_password(User user, std::string new_password, const Client& client, OutcomeDone done);
   std::optional<User> create(User u);  // the user, the address row and its confirmation job; nullopt: name taken
   void send_confirmation(db::Connection& conn, const User& user, std::string idempotency_key = {}) const;

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "gatehouse/auth/user.h"
 #include "gatehouse/db/database.h"
@@ -40,6 +41,19 @@ class Access {
  private:
   db::Database* db_;
 };
+
+// "Must change password at next login" (auth/password_change.h): while the
+// request's session says so, pages redirect to `change_page` (with ?next=)
+// and the JSON API (paths under /api/) answers 403 {"error":
+// "password_change_required"}; the paths in `allowed` (exact, or a prefix
+// when they end in '*') pass. Place it inside faults_middleware: it reads the
+// session.
+struct PasswordChangeGate {
+  std::string change_page = "/accounts/password_change/";
+  std::vector<std::string> allowed = {"/accounts/password_change/*", "/accounts/logout/", "/api/password/change",
+                                      "/api/logout", "/api/csrf", "/admin/logout/", "/static/*", "/healthz", "/metrics"};
+};
+http::Middleware password_change_gate(PasswordChangeGate gate = {});
 
 // The answer to an anonymous request: 401 for the API, a login redirect for a page.
 http::Response refuse_anonymous(const http::Request& request, Audience audience);
