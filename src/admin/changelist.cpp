@@ -390,7 +390,14 @@ Response history_view(accounts::Site& site, const ModelAdmin& ma, Request& req) 
                     {"username", row[1].as_text()}, {"full_name", full.empty() ? json(false) : json(full)},
                     {"message", change_message_text(row[4].as_text())}});
   }
+  json audit = json::array();  // Gatehouse's trail: old and new values, and who, even after their account is gone
+  for (const auto& row : conn->execute("SELECT time, actor_username, client_address, changes FROM gatehouse_admin_audit "
+                                       "WHERE app_label = ? AND model = ? AND object_id = ? ORDER BY time, id",
+                                       {db::Value("auth"), db::Value(ma.model), db::Value(std::to_string(*id))}).rows)
+    audit.push_back({{"time", django_datetime(models::parse_timestamp(row[0].as_text()))}, {"actor", row[1].as_text()},
+                     {"address", row[2].as_text()}, {"changes", row[3].as_text()}});
   json c = base(site, req, "Change history: " + *repr);
+  c["audit"] = audit;
   c["model"] = model_context(ma);
   c["object"] = {{"repr", *repr}, {"href", ma.change_url(*id)}};
   c["rows"] = rows;

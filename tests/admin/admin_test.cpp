@@ -3,6 +3,10 @@
 // log and the audit trail.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "gatehouse/accounts/profile.h"
@@ -11,6 +15,7 @@
 #include "gatehouse/auth/migrations.h"
 #include "gatehouse/auth/user_manager.h"
 #include "gatehouse/db/database.h"
+#include "gatehouse/http/templates.h"
 #include "gatehouse/models/manager.h"
 #include "test_database.h"
 
@@ -48,6 +53,17 @@ TEST(ChangeMessage, ObjectReprKeepsWholeCharacters) {
   const std::string name(199, 'a');
   EXPECT_EQ(first_characters(name + "éé", 200), name + "é");
   EXPECT_EQ(first_characters("abc", 200), "abc");
+}
+
+TEST(Templates, AnOverrideUnderAdminReplacesTheBuiltInPage) {
+  const auto dir = std::filesystem::temp_directory_path() / ("gh-admin-templates-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "admin");
+  std::ofstream(dir / "admin" / "index.html") << "our own index for {{title}}";
+  const http::Templates overridden(builtin_templates(), dir.string());
+  EXPECT_EQ(overridden.render("admin/index.html", {{"title", "staff"}}), "our own index for staff");
+  EXPECT_NE(overridden.render("admin/login.html", nlohmann::json::object()).find("id=\"login-form\""), std::string::npos)
+      << "the others stay built in";
+  std::filesystem::remove_all(dir);
 }
 
 class History : public ::testing::TestWithParam<db::Engine> {
