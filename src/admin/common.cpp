@@ -5,6 +5,7 @@
 #include <map>
 
 #include "gatehouse/auth/outcome.h"
+#include "gatehouse/core/encoding.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/models/manager.h"
 #include "gatehouse/web/authentication.h"
@@ -48,21 +49,7 @@ Response to_login(const Request& req) {
   return Response::redirect(std::string(kRoot) + "login/?next=" + http::percent_encode(next));
 }
 
-std::string escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#x27;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(const std::string& text) { return core::html_escape(text); }
 
 void add_message(Request& req, const std::string& level, const std::string& html) {
   web::Session& s = web::session(req);

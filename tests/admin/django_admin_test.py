@@ -46,7 +46,6 @@ own migrate makes the database and only Django's half runs (its rows against
 the expected messages, its history and Recent actions pages); it checks this
 test's Django setup and prints what Django writes.
 """
-import atexit
 import html
 import html.parser
 import http.client
@@ -55,11 +54,8 @@ import json
 import os
 import re
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import traceback
 from datetime import datetime, timedelta, timezone as dt_timezone
@@ -69,6 +65,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 sys.path.insert(0, os.path.join(HERE, "django_project"))  # the `accounts` app
 from checks import Checks  # noqa: E402
+from cleanup import on_exit, run_now, scratch_dir, stop_process  # noqa: E402
+from django_schema import missing_tables_and_columns  # noqa: E402
 
 USAGE = "usage: django_admin_test.py PATH_TO_GATEHOUSE|--django-only sqlite|postgresql"
 if len(sys.argv) != 3 or sys.argv[2] not in ("sqlite", "postgresql"):
@@ -101,29 +99,8 @@ def info(text):
 
 
 # ---- cleanup on every exit path ------------------------------------------------------
-_cleanups = []
-
-
-def _cleanup():
-    while _cleanups:
-        try:
-            _cleanups.pop()()
-        except BaseException as e:  # keep cleaning up
-            print("django_admin: cleanup step failed: %r" % (e,), file=sys.stderr)
-
-
-atexit.register(_cleanup)
-
-
-def _on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
-for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(_sig, _on_signal)
-
-TMP = tempfile.mkdtemp(prefix="gatehouse-django-admin.")
-_cleanups.append(lambda: shutil.rmtree(TMP, ignore_errors=True))
+TMP = scratch_dir("gatehouse-django-admin.")
+on_exit(lambda: None, name="django_admin")  # names this test in cleanup messages
 SECRET_KEY = secrets.token_urlsafe(40)
 
 
@@ -138,7 +115,7 @@ def postgres_schema(base, prefix):
     def drop():
         with psycopg2.connect(base) as conn, conn.cursor() as cur:
             cur.execute("DROP SCHEMA " + schema + " CASCADE")
-    _cleanups.append(drop)
+    on_exit(drop)
     return base + ("&" if "?" in base else "?") + "options=-c%20search_path%3D" + schema
 
 
@@ -226,7 +203,7 @@ from django.urls import path  # noqa: E402
 from accounts.models import Profile  # noqa: E402
 
 urlpatterns = [path("admin/", admin.site.urls)]
-_cleanups.append(connections.close_all)
+on_exit(connections.close_all)
 
 STARTED = datetime.now(dt_timezone.utc)
 
@@ -779,18 +756,7 @@ def check_schema():
     """Tables and columns every installed model uses, and django_admin_log and accounts_profile
     as Django's own migrate makes them (on the reference database)."""
     call_command("migrate", database="reference", verbosity=0, interactive=False)
-    missing = []
-    conn = connections["default"]
-    with conn.cursor() as cur:
-        tables = set(conn.introspection.table_names(cur))
-        for model in apps.get_models(include_auto_created=True):
-            table = model._meta.db_table
-            if table not in tables:
-                missing.append("table %s (%s.%s)" % (table, model._meta.app_label, model.__name__))
-                continue
-            have = {col.name for col in conn.introspection.get_table_description(cur, table)}
-            missing += ["column %s.%s" % (table, f.column) for f in model._meta.local_concrete_fields
-                        if f.column not in have]
+    missing = missing_tables_and_columns(connections["default"])
     check(not missing, "every table and column Django's installed models use is there",
           "missing: " + ", ".join(missing))
     for table in ("django_admin_log", "accounts_profile"):
@@ -883,15 +849,9 @@ def start_server(env):
                             stdin=subprocess.DEVNULL)
 
     def stop():
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
         log.close()
-    _cleanups.append(stop)
+    on_exit(stop)
     line = proc.stdout.readline()
     m = re.search(r"listening on http://[^:]+:(\d+)/", line)
     if not m:
@@ -1159,5 +1119,5 @@ if __name__ == "__main__":
         print("FAIL: django_admin could not run: %r" % (e,))
         code = 1
     finally:
-        _cleanup()
+        run_now()
     sys.exit(code)

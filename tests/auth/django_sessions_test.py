@@ -18,20 +18,18 @@ run; the tables and columns Django's models need are checked first.
 
 Usage: django_sessions_test.py PATH_TO_GATEHOUSE
 """
-import atexit
 import os
 import re
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from checks import Checks  # noqa: E402
+from cleanup import on_exit, run_now, scratch_dir, stop_process  # noqa: E402
+from django_schema import missing_tables_and_columns  # noqa: E402
 from gatehouse_client import Client, free_port  # noqa: E402
 
 if len(sys.argv) != 2:
@@ -39,29 +37,8 @@ if len(sys.argv) != 2:
 GATEHOUSE = os.path.abspath(sys.argv[1])
 
 # ---- cleanup on every exit path ------------------------------------------------------
-_cleanups = []
-
-
-def _cleanup():
-    while _cleanups:
-        try:
-            _cleanups.pop()()
-        except BaseException as e:  # keep cleaning up
-            print("django_sessions: cleanup step failed: %r" % (e,), file=sys.stderr)
-
-
-atexit.register(_cleanup)
-
-
-def _on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
-for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(_sig, _on_signal)
-
-TMP = tempfile.mkdtemp(prefix="gatehouse-django-sessions.")
-_cleanups.append(lambda: shutil.rmtree(TMP, ignore_errors=True))
+TMP = scratch_dir("gatehouse-django-sessions.")
+on_exit(lambda: None, name="django_sessions")  # names this test in cleanup messages
 DB_PATH = os.path.join(TMP, "shared.sqlite3")
 SECRET_KEY = secrets.token_urlsafe(40)
 
@@ -110,7 +87,7 @@ def logout_view(request):
 
 
 urlpatterns = [path("whoami/", whoami), path("logout/", logout_view)]
-_cleanups.append(connections.close_all)
+on_exit(connections.close_all)
 
 checks = Checks("django_sessions")
 expect = checks.expect
@@ -154,10 +131,10 @@ def gatehouse_me(port, session_key):
 def start_server(env, log_path):
     """`gatehouse serve` with exactly `env`; (process, port) once it prints where it listens."""
     log = open(log_path, "w")
-    _cleanups.append(log.close)
+    on_exit(log.close)
     proc = subprocess.Popen([GATEHOUSE, "serve"], env=env, stdout=subprocess.PIPE, stderr=log, text=True,
                             stdin=subprocess.DEVNULL)
-    _cleanups.append(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+    on_exit(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
     line = proc.stdout.readline()
     m = re.search(r"listening on http://[^:]+:(\d+)/", line)
     if not m:
@@ -167,23 +144,6 @@ def start_server(env, log_path):
     # Keep reading what it prints, so a full pipe never blocks it.
     threading.Thread(target=lambda: proc.stdout.read(), daemon=True).start()
     return proc, int(m.group(1))
-
-
-def schema_problems():
-    """The tables and columns Django's installed models need that `gatehouse migrate` did not make."""
-    problems = []
-    with connection.cursor() as cur:
-        tables = set(connection.introspection.table_names(cur))
-        for model in apps.get_models(include_auto_created=True):
-            table = model._meta.db_table
-            if table not in tables:
-                problems.append("table %s (%s.%s)" % (table, model._meta.app_label, model.__name__))
-                continue
-            have = {col.name for col in connection.introspection.get_table_description(cur, table)}
-            for field in model._meta.local_concrete_fields:
-                if field.column not in have:
-                    problems.append("column %s.%s" % (table, field.column))
-    return problems
 
 
 def unapplied_django_migrations():
@@ -210,7 +170,7 @@ def main():
         print("FAIL: gatehouse migrate exited %d: %s" % (migrate.returncode, migrate.stderr.strip()))
         return 1
 
-    missing = schema_problems()
+    missing = missing_tables_and_columns(connection)
     expect(not missing, "`gatehouse migrate` made every table and column Django's auth, contenttypes and "
                         "sessions models use; missing: %s" % ", ".join(missing))
     if missing:
@@ -224,15 +184,7 @@ def main():
 
     proc, port = start_server(full_env, os.path.join(TMP, "serve.log"))
 
-    def stop_server():
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    _cleanups.append(stop_server)
+    on_exit(lambda: stop_process(proc))
 
     # Users, made on Gatehouse; one per check, since a Django login re-hashes the password
     # at Django's own iteration count (which changes the session auth hash).
@@ -312,5 +264,5 @@ if __name__ == "__main__":
         print("FAIL: django_sessions could not run: %s" % e)
         code = 1
     finally:
-        _cleanup()
+        run_now()
     sys.exit(code)
