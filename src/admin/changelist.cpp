@@ -60,9 +60,8 @@ std::string with(const Query& q, const std::vector<std::pair<std::string, std::s
 }
 
 // WHERE for the filters and the search terms (every term in some search field, as Django's).
-std::string where(db::Connection& conn, const ModelAdmin& ma, const Query& q, const std::vector<ListFilter>& filters,
+std::string where(const ModelAdmin& ma, const Query& q, const std::vector<ListFilter>& filters,
                   std::vector<db::Value>& params) {
-  (void)conn;
   std::vector<std::string> parts;
   for (const auto& [param, value] : q.filters) {
     const auto f = std::find_if(filters.begin(), filters.end(), [&](const ListFilter& x) { return x.param == param; });
@@ -181,7 +180,7 @@ Response changelist(accounts::Site& site, const ModelAdmin& ma, Request& req) {
   const Query q = read_query(req, filters);
   if (q.bad) return Response::redirect(ma.url() + "?e=1");
   std::vector<db::Value> params;
-  const std::string cond = where(*conn, ma, q, filters, params);
+  const std::string cond = where(ma, q, filters, params);
   const auto total = static_cast<std::size_t>(conn->execute("SELECT count(*) FROM " + ma.table).scalar().as_int());
   const auto count = static_cast<std::size_t>(conn->execute("SELECT count(*) FROM " + ma.table + cond, params).scalar().as_int());
   const bool all = q.show_all && count <= kMaxShowAll;

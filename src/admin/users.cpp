@@ -179,7 +179,6 @@ void save_change(accounts::Site& site, Request& req, db::Connection& conn, Loade
                            (l.user.is_superuser && !updated.is_superuser) ||
                            (!l.form.must_change_password && form.must_change_password);  // effective now, not at some later login
   if (lost_access) site.sessions.remove_for_user(updated.id);
-  (void)site;
 }
 
 Response change_view(accounts::Site& site, Request& req) {

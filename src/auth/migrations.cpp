@@ -15,7 +15,7 @@ void adopt_or_create(db::Connection& c, const models::ModelInfoBase& m) {
 }  // namespace
 
 std::vector<db::Migration> migrations() {
-  return {
+  std::vector<db::Migration> out{
       {"contenttypes", "0001_initial", [](db::Connection& c) { adopt_or_create(c, ContentType::meta()); }},
       {"auth", "0001_initial",
        [](db::Connection& c) {
@@ -27,6 +27,8 @@ std::vector<db::Migration> migrations() {
          adopt_or_create(c, UserPermission::meta());
        }},
   };
+  for (auto& m : password_change_migrations()) out.push_back(std::move(m));  // auth's own table beside Django's
+  return out;
 }
 
 std::vector<std::string> migrate(db::Database& db, const std::vector<db::Migration>& extra) {
@@ -35,7 +37,6 @@ std::vector<std::string> migrate(db::Database& db, const std::vector<db::Migrati
       [](const models::MigrateEvent& e) { create_default_permissions(*e.connection); },
       {.dispatch_uid = "gatehouse.auth.create_default_permissions"});
   auto all = migrations();
-  for (auto& m : password_change_migrations()) all.push_back(std::move(m));  // auth's own table beside Django's
   all.insert(all.end(), extra.begin(), extra.end());
   return models::migrate(db, all);
 }
