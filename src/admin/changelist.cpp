@@ -31,7 +31,8 @@ Query read_query(const Request& req, const std::vector<ListFilter>& filters) {
     else if (k == "p") out.page = static_cast<std::size_t>(std::max(1LL, std::atoll(v.c_str())));
     else if (k == "all") out.show_all = true;
     else if (k == "e" || k == "_changelist_filters") continue;
-    else if (std::any_of(filters.begin(), filters.end(), [&](const ListFilter& f) { return f.param == k; }))
+    else if (const std::string& name = k;  // a structured binding cannot be captured (clang 14)
+             std::any_of(filters.begin(), filters.end(), [&](const ListFilter& f) { return f.param == name; }))
       out.filters.emplace_back(k, v);
     else out.bad = true;
   }
@@ -63,8 +64,9 @@ std::string with(const Query& q, const std::vector<std::pair<std::string, std::s
 std::string where(const ModelAdmin& ma, const Query& q, const std::vector<ListFilter>& filters,
                   std::vector<db::Value>& params) {
   std::vector<std::string> parts;
-  for (const auto& [param, value] : q.filters) {
-    const auto f = std::find_if(filters.begin(), filters.end(), [&](const ListFilter& x) { return x.param == param; });
+  for (const auto& active : q.filters) {
+    const std::string& value = active.second;
+    const auto f = std::find_if(filters.begin(), filters.end(), [&](const ListFilter& x) { return x.param == active.first; });
     parts.push_back(f->sql);
     if (f->boolean) params.emplace_back(value == "1" || value == "True" || value == "true");
     else params.emplace_back(static_cast<std::int64_t>(std::atoll(value.c_str())));
