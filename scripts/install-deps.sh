@@ -20,6 +20,7 @@ TEST_PACKAGES=(
   clang libclang-rt-14-dev clang-format   # libFuzzer, the sanitizer runtimes, the clang build
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-django python3-argon2 python3-bcrypt python3-psycopg2  # the Django round trips
+  python3-django-otp                                     # second factors shared with django-otp
   postgresql-15 sqlite3 redis-server                     # real servers for the tests
   python3-aiosmtpd                                       # a real SMTP server for the tests
   chromium nodejs                                        # the browser tests (playwright-core from npm)

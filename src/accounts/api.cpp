@@ -25,33 +25,6 @@ using http::RequestPtr;
 using http::Responder;
 using http::Response;
 
-Response json_response(int status, const json& j) { return Response::json_text(status, j.dump()); }
-
-// The request body as a JSON object whose `required` fields are strings, or the error answer.
-std::variant<json, Response> json_body(const Request& r, std::initializer_list<const char*> required) {
-  const auto type = r.header("content-type");
-  if (!type || !http::media_type_is(*type, "application/json"))
-    return Response::error(415, "unsupported_media_type", "send the request body as application/json");
-  json body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded()) return Response::error(400, "malformed_json", "the request body is not valid JSON");
-  if (!body.is_object()) return Response::error(400, "malformed_json", "the request body must be a JSON object");
-  auth::FieldErrors missing;
-  for (const char* f : required) {
-    if (!body.contains(f) || !body[f].is_string()) missing[f].push_back(kRequired);
-  }
-  if (!missing.empty()) return web::field_errors(missing);
-  return body;
-}
-
-// Parses the body and runs `f(body)`, or answers the parse error.
-template <class F>
-void with_body(const RequestPtr& req, const Responder& respond, std::initializer_list<const char*> required, F&& f) {
-  auto parsed = json_body(*req, required);
-  if (auto* err = std::get_if<Response>(&parsed)) return respond(std::move(*err));
-  f(std::get<json>(parsed));
-}
-
-std::string text(const json& body, const char* field) { return body.at(field).get<std::string>(); }
 std::string iso(const models::Timestamp& t) { return models::format_timestamp(t, db::Engine::postgresql); }
 
 void count_login(http::Metrics& m, const auth::Outcome& o) {
@@ -101,6 +74,10 @@ void login(Site& site, RequestPtr req, Responder respond) {
   with_body(req, respond, {"username", "password"}, [&](const json& b) {
     log_in(site, req, {text(b, "username"), text(b, "password")}, [&site, req, respond](auth::Outcome o) {
       count_login(site.metrics, o);
+      if (o.kind == auth::Outcome::Kind::second_factor)  // POST /api/login/mfa completes it
+        return respond(json_response(200, {{"mfa_required", true}, {"methods", o.methods}}));
+      if (o.kind == auth::Outcome::Kind::enrolment)  // POST /api/mfa/totp/setup, then confirm, completes it
+        return respond(json_response(200, {{"mfa_required", true}, {"methods", json::array()}, {"enrolment_required", true}}));
       if (!o.ok()) return respond(web::failure(o, kBadCredentials, kTooManyLogins));
       json body = {{"id", o.user->id}, {"username", o.user->username}};
       // Staff flagged the account: every other call answers 403 until POST /api/password/change.
@@ -237,6 +214,7 @@ void add_api_routes(http::Router& router, Site& site) {
   router.get("/api/sessions", sync(site, sessions_list));
   router.del("/api/sessions/{id}", sync(site, session_end));
   router.post("/api/sessions/end-others", sync(site, sessions_end_others));
+  add_mfa_api_routes(router, site);
 }
 
 }  // namespace gatehouse::accounts

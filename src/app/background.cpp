@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "gatehouse/auth/email_addresses.h"
+#include "gatehouse/auth/mfa.h"
 #include "gatehouse/auth/throttle.h"
 #include "gatehouse/models/manager.h"
 #include "gatehouse/auth/tokens.h"
@@ -40,6 +41,16 @@ std::vector<auth::User> recipients(db::Database& db, const tasks::Job& job) {
   const std::string address = nlohmann::json::parse(job.payload).at("email").get<std::string>();
   auto c = db.acquire();
   return auth::users_for_reset(*c, address);
+}
+
+// What a security notice (auth::kSecurityNoticeJob) tells the user, by event.
+std::string notice_text(const std::string& event, const std::string& site) {
+  if (event == auth::kFactorEnrolled) return "An authenticator app was set up as a second factor for your " + site + " account.";
+  if (event == auth::kFactorDisabled) return "The second factor of your " + site + " account was turned off.";
+  if (event == auth::kRecoveryCodeUsed) return "A recovery code was used to log in to your " + site + " account.";
+  if (event == auth::kRecoveryCodesRenewed) return "New recovery codes were made for your " + site + " account; the old ones no longer work.";
+  if (event == auth::kFactorsReset) return "Staff removed the second factors of your " + site + " account; you may set one up again.";
+  return "The security settings of your " + site + " account changed.";
 }
 
 }  // namespace
@@ -105,6 +116,7 @@ Background::Background(db::Database& db, const Config& config, cache::Cache& cac
       },
       tasks::RetryPolicy{.base = std::chrono::seconds(5), .max = std::chrono::minutes(30)}, 10, clock);
   add_recovery_jobs(db, config, mailer, clock);
+  add_security_notice_job(db, config, mailer);
   worker_ = std::make_unique<tasks::Worker>(
       db, registry_, tasks::WorkerOptions{.threads = 1, .lease = std::chrono::seconds(config.worker_lease_seconds)}, clock);
 }
@@ -167,6 +179,26 @@ void Background::add_confirmation_job(db::Database& db, const Config& config, co
                     welcome_text(user->username, site) + "\nPlease confirm your email address by following this link " +
                         "(it works for 3 days):\n\n" + link + "\n",
                     job.idempotency_key);
+      },
+      tasks::RetryPolicy{.base = std::chrono::seconds(5), .max = std::chrono::minutes(30)});
+}
+
+// A change to a user's second factors, told to the user (auth/mfa.h).
+void Background::add_security_notice_job(db::Database& db, const Config& config, const Mailer& mailer) {
+  registry_.add(
+      auth::kSecurityNoticeJob,
+      [&db, mailer, site = config.site_name](const tasks::Job& job) {
+        const auto p = nlohmann::json::parse(job.payload);
+        std::optional<auth::User> user;
+        {
+          auto c = db.acquire();
+          user = models::Manager<auth::User>(*c).find({models::eq("id", p.at("user_id").get<std::int64_t>())});
+        }
+        if (!user || user->email.empty()) return;  // deleted meanwhile: nobody to tell
+        mailer.send(user->email, "Security notice from " + site,
+                    greeting(user->username) + notice_text(p.at("event").get<std::string>(), site) +
+                        "\n\nIf this was not you, change your password and contact us.\n\nThe " + site + " team\n",
+                    job.idempotency_key.empty() ? "notice." + std::to_string(job.id) : job.idempotency_key);
       },
       tasks::RetryPolicy{.base = std::chrono::seconds(5), .max = std::chrono::minutes(30)});
 }

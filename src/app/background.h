@@ -33,6 +33,7 @@ class Background {
  private:
   struct Mailer;  // the jobs' way out (background.cpp)
   void add_confirmation_job(db::Database& db, const Config& config, const Mailer& mailer, const core::Clock& clock);
+  void add_security_notice_job(db::Database& db, const Config& config, const Mailer& mailer);
   void add_recovery_jobs(db::Database& db, const Config& config, const Mailer& mailer, const core::Clock& clock);
   std::shared_ptr<mail::EmailBackend> email_;
   std::shared_ptr<auth::ResetCodes> codes_;

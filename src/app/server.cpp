@@ -47,14 +47,20 @@ const std::vector<std::pair<std::string, std::vector<std::string>>> kDjangoMigra
     {"admin", {"0001_initial", "0002_logentry_remove_auto_add", "0003_logentry_add_action_flag_choices"}},
     {"accounts", {"0001_profile"}},
 };
+// django-otp's tables (auth/otp.h), recorded by a later migration of Gatehouse's own.
+const std::vector<std::pair<std::string, std::vector<std::string>>> kDjangoOtpMigrations = {
+    {"otp_totp", {"0001_initial", "0002_auto_20190420_0723"}},
+    {"otp_static", {"0001_initial", "0002_throttling"}},
+};
 
-void record_django_migrations(db::Connection& c) {
+void record_django_migrations(db::Connection& c,
+                              const std::vector<std::pair<std::string, std::vector<std::string>>>& migrations) {
   if (!db::table_exists(c, "django_migrations"))
     c.execute(c.engine() == db::Engine::sqlite
                   ? R"(CREATE TABLE "django_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" datetime NOT NULL))"
                   : R"(CREATE TABLE "django_migrations" ("id" serial NOT NULL PRIMARY KEY, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" timestamp with time zone NOT NULL))");
   const std::string now = models::format_timestamp(models::Timestamp::now(), c.engine());
-  for (const auto& [app, names] : kDjangoMigrations)
+  for (const auto& [app, names] : migrations)
     for (const auto& name : names)
       if (c.execute("SELECT count(*) FROM django_migrations WHERE app = ? AND name = ?", {db::Value(app), db::Value(name)})
               .scalar().as_int() == 0)
@@ -62,7 +68,11 @@ void record_django_migrations(db::Connection& c) {
                   {db::Value(app), db::Value(name), db::Value(now)});
 }
 
-db::Migration django_migrations_record() { return {"gatehouse", "0001_django_migrations", record_django_migrations}; }
+std::vector<db::Migration> django_migrations_record() {
+  return {{"gatehouse", "0001_django_migrations", [](db::Connection& c) { record_django_migrations(c, kDjangoMigrations); }},
+          {"gatehouse", "0002_django_otp_migrations",
+           [](db::Connection& c) { record_django_migrations(c, kDjangoOtpMigrations); }}};
+}
 }  // namespace
 
 std::vector<db::Migration> service_migrations() {
@@ -72,7 +82,7 @@ std::vector<db::Migration> service_migrations() {
   for (auto& m : auth::email_address_migrations()) schema.push_back(std::move(m));
   for (auto& m : accounts::migrations()) schema.push_back(std::move(m));
   for (auto& m : admin::migrations()) schema.push_back(std::move(m));
-  schema.push_back(django_migrations_record());
+  for (auto& m : django_migrations_record()) schema.push_back(std::move(m));
   return schema;
 }
 
@@ -85,7 +95,7 @@ struct AccountsServer::Impl {
   std::unique_ptr<cache::Cache> cache;
   std::unique_ptr<sessions::SessionStore> store;
   std::unique_ptr<passwords::HashPool> pool;
-  std::unique_ptr<auth::LoginThrottle> throttle, forgot_throttle, reset_throttle, signup_throttle;
+  std::unique_ptr<auth::LoginThrottle> throttle, forgot_throttle, reset_throttle, signup_throttle, mfa_throttle;
   std::unique_ptr<auth::ResetCodes> codes;
   std::unique_ptr<auth::Accounts> accounts;
   std::unique_ptr<accounts::Site> site;
@@ -143,6 +153,8 @@ void AccountsServer::Impl::make_operations(const ServerParts& parts) {
       auth::ThrottlePolicy{.max_failures_per_pair = 0, .max_failures_per_address = 10, .account_alarm = 0,
                            .window = std::chrono::hours(1), .enabled = config.throttle},
       "signup");
+  // Wrong second-factor codes: the login policy, per user (auth/mfa.h).
+  mfa_throttle = std::make_unique<auth::LoginThrottle>(*cache, auth::ThrottlePolicy{.enabled = config.throttle}, "mfa");
   codes = std::make_unique<auth::ResetCodes>(
       *cache, config.secret_key, auth::ResetCodePolicy{.lifetime = std::chrono::seconds(config.reset_code_seconds)});
   auth::Backends backends = parts.backends;
@@ -153,9 +165,13 @@ void AccountsServer::Impl::make_operations(const ServerParts& parts) {
                                .session_age = std::chrono::seconds(config.session_age_seconds),
                                .clock = clock,
                                .unique_email = config.unique_email,
-                               .email_verification = config.email_verification};
+                               .email_verification = config.email_verification,
+                               .mfa_required = config.mfa_required,
+                               .site_name = config.site_name};
   accounts = std::make_unique<auth::Accounts>(
-      auth::AccountParts{*db, *store, *pool, *throttle, *forgot_throttle, *reset_throttle, *codes, *signup_throttle}, std::move(options));
+      auth::AccountParts{*db, *store, *pool, *throttle, *forgot_throttle, *reset_throttle, *codes, *signup_throttle,
+                        *mfa_throttle},
+      std::move(options));
   metrics.gauge("gatehouse_hash_pool_queue_depth", "Password hashing requests waiting.",
                 [p = pool.get()] { return static_cast<double>(p->queue_depth()); });
 }

@@ -4,6 +4,8 @@
 
 #include "gatehouse/auth/email_addresses.h"
 #include "gatehouse/auth/login.h"
+#include "gatehouse/auth/mfa.h"
+#include "gatehouse/auth/otp.h"
 #include "gatehouse/auth/password_change.h"
 #include "gatehouse/db/transaction.h"
 #include "gatehouse/auth/user_manager.h"
@@ -18,6 +20,7 @@ namespace {
 
 const std::string kUsernameTaken = "A user with that username already exists.";
 const std::string kOldPasswordWrong = "Your old password was entered incorrectly. Please enter it again.";
+const std::string kPasswordWrong = "Your password was entered incorrectly. Please enter it again.";
 
 // Runs `f`; an exception out of it becomes the Outcome it means (busy,
 // unavailable), and a bug goes on up (a 500 where it lands).
@@ -85,7 +88,11 @@ void Accounts::finish_login(const Authenticated& a, const Credentials& credentia
       confirmed = address_ok(*c, user);
       if (!confirmed && !user.email.empty()) send_confirmation(*c, user);  // the password was right: send the link again
     }
-    if (!confirmed) return done(Outcome{Outcome::Kind::unconfirmed, {}, {}, {}, std::move(user)});
+    if (!confirmed) return done(Outcome{Outcome::Kind::unconfirmed, {}, {}, {}, std::move(user), {}});
+    if (auto pending = second_step(session, user, a.backend, client)) {
+      parts_.login_throttle.reset(credentials.identifier, client.address);  // the password was right
+      return done(std::move(*pending));
+    }
     auth::login(parts_.db, parts_.sessions, session, user, a.backend, options_.secret_key, client, options_.session_age,
                 *options_.clock);
     mark_password_change(session, user);
@@ -106,9 +113,47 @@ void Accounts::mark_password_change(sessions::SessionRecord& session, const User
   parts_.sessions.save(session);
 }
 
-Outcome Accounts::log_in_user(User& user, const Client& client, sessions::SessionRecord& session) {
+bool factor_required(MfaRequirement requirement, const User& user) {
+  return requirement == MfaRequirement::all || (requirement == MfaRequirement::staff && (user.is_staff || user.is_superuser));
+}
+
+// The session becomes a pending one (auth/mfa.h) under a new key: not
+// logged in, good for kPendingLifetime, naming the user for the second step.
+std::optional<Outcome> Accounts::second_step(sessions::SessionRecord& session, const User& user,
+                                             const std::string& backend, const Client& client) {
+  std::vector<std::string> methods;
+  {
+    auto c = parts_.db.acquire();
+    methods = otp::methods(*c, user.id);
+  }
+  const bool enrol = methods.empty() && factor_required(options_.mfa_required, user);
+  if (methods.empty() && !enrol) return std::nullopt;
+  const auto existing = session.data.find(kSessionUserId);
+  if (existing != session.data.end() && existing->second != std::to_string(user.id)) session.data.clear();
+  for (const char* k : {kSessionUserId, kSessionBackend, kSessionHash}) session.data.erase(k);
+  if (!session.key.empty()) parts_.sessions.remove(session.key);
+  const auto now = models::Timestamp::now(*options_.clock);
+  session.key = sessions::SessionStore::new_key();
+  session.data[kPendingUser] = std::to_string(user.id);
+  session.data[kPendingBackend] = backend;
+  session.data[kPendingHash] = session_auth_hash(user, options_.secret_key);
+  session.data[kPendingUntil] = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>((now.time + kPendingLifetime).time_since_epoch()).count());
+  if (enrol) session.data[kPendingEnrolment] = "1";
+  session.user_id.reset();
+  session.created = session.last_seen = now;
+  session.expire = models::Timestamp{now.time + kPendingLifetime};
+  session.address = client.address;
+  session.user_agent = client.user_agent;
+  parts_.sessions.save(session);
+  Outcome o{enrol ? Outcome::Kind::enrolment : Outcome::Kind::second_factor, {}, {}, {}, user, std::move(methods)};
+  return o;
+}
+
+Outcome Accounts::log_in_user(User& user, const Client& client, sessions::SessionRecord& session, std::string backend) {
   try {
-    const std::string backend = options_.backends.empty() ? ModelBackend().name() : options_.backends.front()->name();
+    if (backend.empty())
+      backend = options_.backends.empty() ? ModelBackend().name() : options_.backends.front()->name();
     auth::login(parts_.db, parts_.sessions, session, user, backend, options_.secret_key, client, options_.session_age,
                 *options_.clock);
   } catch (...) {
@@ -213,41 +258,57 @@ Outcome Accounts::confirm_email(const std::string& key) {
 
 // ---- password change ---------------------------------------------------------------------
 
-void Accounts::change_password(User user, std::string old_password, std::string new_password, const Client& client,
-                               sessions::SessionRecord& session, OutcomeDone done) {
+void Accounts::check_password(const User& user, std::string password, const Client& client, const OutcomeDone& done,
+                              std::function<void()> then, const char* field) {
   guarded(done, [&] {
     if (auto wait = parts_.login_throttle.retry_after(user.username, client.address)) return done(Outcome::throttle(*wait));
-    if (auto problems = password_problems(new_password, user); !problems.empty())
-      return done(Outcome::invalid({{"new_password", problems}}));
-    const std::string encoded = user.password().encoded();
-    parts_.pool.check(std::move(old_password), encoded,
-                      [this, user, new_password, address = client.address, &session, done](
-                          const passwords::CheckResult* res, std::exception_ptr e) mutable {
+    parts_.pool.check(std::move(password), user.password().encoded(),
+                      [this, username = user.username, address = client.address, field, done,
+                       then = std::move(then)](const passwords::CheckResult* res, std::exception_ptr e) {
                         guarded(done, [&] {
                           if (res == nullptr) std::rethrow_exception(e);
                           if (!res->correct) {
-                            parts_.login_throttle.record_failure(user.username, address);
-                            return done(Outcome::invalid({{"old_password", {kOldPasswordWrong}}}));
+                            parts_.login_throttle.record_failure(username, address);
+                            const bool old = std::string_view(field) == "old_password";
+                            return done(Outcome::invalid({{field, {old ? kOldPasswordWrong : kPasswordWrong}}}));
                           }
-                          user.set_password(new_password);  // on the pool thread: hashing stays off the server threads
-                          {
-                            auto c = parts_.db.acquire();
-                            db::Transaction tx(*c);
-                            models::Manager<User>(*c).save(user, {.update_fields = {"password"}});
-                            require_password_change(*c, user.id, false);  // changed: the flag is done
-                            tx.commit();
-                          }
-                          session.data.erase(kPasswordChangeRequiredKey);
-                          parts_.sessions.remove_for_user(user.id, session.key);  // every other session ends
-                          // This one stays logged in, under a new key (Django's update_session_auth_hash).
-                          if (!session.key.empty()) parts_.sessions.remove(session.key);
-                          session.key = sessions::SessionStore::new_key();
-                          update_session_auth_hash(session, user, options_.secret_key);
-                          parts_.sessions.save(session);
-                          done(Outcome::success(user));
+                          then();
                         });
                       });
   });
+}
+
+void Accounts::change_password(User user, std::string old_password, std::string new_password, const Client& client,
+                               sessions::SessionRecord& session, OutcomeDone done) {
+  // A throttled client hears so before anything is judged (check_password looks again; a cache read).
+  bool checked = false;
+  std::optional<std::chrono::seconds> wait;
+  guarded(done, [&] {
+    wait = parts_.login_throttle.retry_after(user.username, client.address);
+    checked = true;
+  });
+  if (!checked) return;  // the cache failed: `done` has its Outcome
+  if (wait) return done(Outcome::throttle(*wait));
+  if (auto problems = password_problems(new_password, user); !problems.empty())
+    return done(Outcome::invalid({{"new_password", problems}}));
+  check_password(user, std::move(old_password), client, done, [this, user, new_password, &session, done]() mutable {
+    user.set_password(new_password);  // on the pool thread: hashing stays off the server threads
+    {
+      auto c = parts_.db.acquire();
+      db::Transaction tx(*c);
+      models::Manager<User>(*c).save(user, {.update_fields = {"password"}});
+      require_password_change(*c, user.id, false);  // changed: the flag is done
+      tx.commit();
+    }
+    session.data.erase(kPasswordChangeRequiredKey);
+    parts_.sessions.remove_for_user(user.id, session.key);  // every other session ends
+    // This one stays logged in, under a new key (Django's update_session_auth_hash).
+    if (!session.key.empty()) parts_.sessions.remove(session.key);
+    session.key = sessions::SessionStore::new_key();
+    update_session_auth_hash(session, user, options_.secret_key);
+    parts_.sessions.save(session);
+    done(Outcome::success(user));
+  }, "old_password");
 }
 
 // ---- password recovery ----------------------------------------------------------------------

@@ -126,6 +126,54 @@ std::optional<std::string> hex_decode(std::string_view text) {
   return out;
 }
 
+std::string base32_encode(std::string_view bytes, bool pad) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  out.reserve((bytes.size() + 4) / 5 * 8);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char ch : bytes) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(ch);
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 0x1Fu];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 0x1Fu];
+  if (pad)
+    while (out.size() % 8 != 0) out += '=';
+  return out;
+}
+
+std::optional<std::string> base32_decode(std::string_view text) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  bool padding = false;
+  for (char c : text) {
+    if (c == ' ') continue;
+    if (c == '=') {
+      padding = true;
+      continue;
+    }
+    if (padding) return std::nullopt;  // nothing after the padding
+    int v = -1;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a';
+    else if (c >= '2' && c <= '7') v = c - '2' + 26;
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 5) | static_cast<std::uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      out += static_cast<char>((buffer >> (bits - 8)) & 0xFFu);
+      bits -= 8;
+    }
+  }
+  if (bits >= 5 || (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;  // a partial character, or stray bits
+  return out;
+}
+
 std::string base36_encode(std::uint64_t value) {
   static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   if (value == 0) return "0";

@@ -59,6 +59,9 @@ Response failure(const auth::Outcome& o, std::string_view bad_credentials, std::
       return unavailable(o.retry_after, o.dependency);
     case Kind::unconfirmed:
       return Response::error(403, "email_unconfirmed", kConfirmFirst);
+    case Kind::second_factor:
+    case Kind::enrolment:  // a surface that offers no second step: the session is not logged in
+      return Response::error(401, "mfa_required", "This account needs its second factor to log in.");
     case Kind::ok:
       break;
   }

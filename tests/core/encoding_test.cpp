@@ -97,5 +97,25 @@ TEST(Random, BelowIsInRangeAndCoversIt) {
   EXPECT_THROW(random_below(0), std::invalid_argument);
 }
 
+// RFC 4648, section 10.
+TEST(Base32, Rfc4648VectorsBothWays) {
+  const std::pair<const char*, const char*> vectors[] = {
+      {"", ""},          {"f", "MY======"},         {"fo", "MZXQ===="},         {"foo", "MZXW6==="},
+      {"foob", "MZXW6YQ="}, {"fooba", "MZXW6YTB"}, {"foobar", "MZXW6YTBOI======"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(base32_encode(plain, true), encoded);
+    EXPECT_EQ(base32_decode(encoded), std::string(plain));
+    std::string bare = encoded;
+    bare.erase(bare.find_last_not_of('=') + 1);
+    EXPECT_EQ(base32_encode(plain), bare);
+    EXPECT_EQ(base32_decode(bare), std::string(plain)) << "padding is optional";
+  }
+  EXPECT_EQ(base32_decode("mzxw 6ytb"), std::string("fooba")) << "lower case, and spaces between groups";
+  EXPECT_FALSE(base32_decode("MZXW6YT1"));  // 1 is not in the alphabet
+  EXPECT_FALSE(base32_decode("MZX"));       // a partial character
+  EXPECT_FALSE(base32_decode("MY=A"));      // something after the padding
+  EXPECT_FALSE(base32_decode("MZ"));        // stray bits
+}
+
 }  // namespace
 }  // namespace gatehouse::core

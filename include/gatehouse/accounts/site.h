@@ -15,6 +15,7 @@
 #include <string>
 
 #include "gatehouse/auth/accounts.h"
+#include "gatehouse/auth/mfa.h"
 #include "gatehouse/http/metrics.h"
 #include "gatehouse/http/router.h"
 #include "gatehouse/http/templates.h"
@@ -32,6 +33,7 @@ struct Site {
   std::shared_ptr<const http::Templates> templates;  // the pages' templates (builtin_templates() and overrides)
   std::string secret_key;                            // reset links' tokens
   web::Access access{db};
+  auth::Mfa mfa{accounts};  // the second factor, over the same accounts
 };
 
 // POST /api/signup, /api/login, /api/logout, GET /api/me, GET (and HEAD)
@@ -59,8 +61,21 @@ auth::Client client_of(const http::Request& request);
 
 // accounts.login on a copy of the request's session; on success the copy
 // (logged in, new key) becomes the request's session and user, and the CSRF
-// secret is new (Django's rotate_token at login).
+// secret is new (Django's rotate_token at login). When the Outcome is
+// pending() the copy (a pending session, not logged in) becomes the
+// request's session too.
 void log_in(Site& site, const http::RequestPtr& req, auth::Credentials credentials, auth::OutcomeDone done);
+// The login's second step (auth/mfa.h) on a copy of the request's pending
+// session; on success it becomes the request's session and user (a new key,
+// a new CSRF secret).
+auth::Outcome complete_login(Site& site, http::Request& req, const auth::SecondFactor& factor);
+// Enrolment a pending session must do first: confirms the TOTP device and completes the login.
+auth::Outcome complete_enrolment(Site& site, http::Request& req, const std::string& code,
+                                 std::vector<std::string>& codes);
+// The user a pending session waits for (nullopt when it is none, or expired).
+std::optional<auth::User> pending_user(Site& site, const http::Request& req);
+// Whether the request's session is pending enrolment (GATEHOUSE_MFA_REQUIRED).
+bool awaiting_enrolment(const http::Request& req);
 // Logs `user` in without credentials (after signup: Django's login(request, user)).
 auth::Outcome log_in_user(Site& site, http::Request& req, auth::User user);
 // accounts.logout; the request's session ends (its cookie is deleted).

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gatehouse/auth/email_verification.h"
+#include "gatehouse/auth/mfa_requirement.h"
 #include "gatehouse/passwords/hashers.h"
 #include "gatehouse/web/proxy.h"
 
@@ -42,7 +43,7 @@ class ConfigError : public std::invalid_argument {
 // django-allauth's ACCOUNT_EMAIL_VERIFICATION.
 using auth::EmailVerification;  // GATEHOUSE_EMAIL_VERIFICATION (auth/email_verification.h)
 // Who must enrol a second factor before a session is complete.
-enum class MfaRequired { none, staff, all };
+using MfaRequired = auth::MfaRequirement;  // GATEHOUSE_MFA_REQUIRED (auth/mfa_requirement.h)
 
 using web::TrustedNetwork;  // GATEHOUSE_TRUSTED_PROXIES (web/proxy.h)
 

@@ -24,6 +24,7 @@
 
 #include "gatehouse/auth/backends.h"
 #include "gatehouse/auth/email_verification.h"
+#include "gatehouse/auth/mfa_requirement.h"
 #include "gatehouse/auth/outcome.h"
 #include "gatehouse/auth/reset_codes.h"
 #include "gatehouse/auth/throttle.h"
@@ -53,7 +54,11 @@ struct AccountParts {
   LoginThrottle& reset_throttle;   // attempts at a recovery code
   ResetCodes& codes;
   LoginThrottle& signup_throttle;  // signups, per client
+  LoginThrottle& mfa_throttle;     // wrong second-factor codes, per user and client (auth/mfa.h)
 };
+
+// Whether `user` must have a second factor under `requirement`.
+bool factor_required(MfaRequirement requirement, const User& user);
 
 struct AccountOptions {
   std::string secret_key;
@@ -64,6 +69,8 @@ struct AccountOptions {
   // compared case-insensitively.
   bool unique_email = false;
   EmailVerification email_verification = EmailVerification::none;
+  MfaRequirement mfa_required = MfaRequirement::none;
+  std::string site_name = "Gatehouse";  // the issuer authenticator apps show (GATEHOUSE_SITE_NAME)
 };
 
 struct SignupForm {
@@ -78,11 +85,12 @@ class Accounts {
   // logs `session` in with a new key (saved in the store), sends
   // user_logged_in and resets the account's failures. bad_credentials is the
   // one answer for every refusal and counts a failure; a dependency's failure
-  // counts none.
+  // counts none. A user with a second factor (or who must enrol one) gets a
+  // pending session instead: second_factor or enrolment (auth/mfa.h).
   void login(Credentials credentials, Client client, sessions::SessionRecord& session, OutcomeDone done);
   // Logs `user` in on `session` without credentials (after signup, as
-  // Django's login(request, user)), under the first backend's name.
-  Outcome log_in_user(User& user, const Client& client, sessions::SessionRecord& session);
+  // Django's login(request, user)), under the first backend's name (or `backend`).
+  Outcome log_in_user(User& user, const Client& client, sessions::SessionRecord& session, std::string backend = {});
   // Sends user_logged_out and removes the session (the record is cleared).
   Outcome logout(sessions::SessionRecord& session, const std::optional<User>& user, const Client& client);
   // The session's user (nullopt when anonymous, or its password changed).
@@ -130,6 +138,17 @@ class Accounts {
   void finish_login(const Authenticated& a, const Credentials& credentials, const Client& client,
                     sessions::SessionRecord& session, const OutcomeDone& done);
   void mark_password_change(sessions::SessionRecord& session, const User& user);
+  // The password was right: a pending session when a factor is, or must be, there.
+  std::optional<Outcome> second_step(sessions::SessionRecord& session, const User& user, const std::string& backend,
+                                     const Client& client);
+  // Under the login throttle, checks `password` against the user's on the
+  // pool; a wrong one counts against the client (so it cannot be guessed
+  // here instead of at login) and answers field_errors on `field`; a right
+  // one runs `then` on the pool thread, guarded (a dependency's failure
+  // becomes its Outcome in `done`).
+  void check_password(const User& user, std::string password, const Client& client, const OutcomeDone& done,
+                      std::function<void()> then, const char* field = "password");
+  friend class Mfa;  // completes the login a pending session began; checks passwords
   void store_password(User user, std::string new_password, const Client& client, OutcomeDone done);
   std::optional<User> create(User u);  // the user, the address row and its confirmation job; nullopt: name taken
   void send_confirmation(db::Connection& conn, const User& user, std::string idempotency_key = {}) const;

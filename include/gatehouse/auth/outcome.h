@@ -27,19 +27,25 @@ struct Outcome {
     busy,             // the password hashing queue is full: try again after `retry_after`
     unavailable,      // a dependency failed (`dependency`: "database", "cache", ...): try again after `retry_after`
     unconfirmed,      // the password was right, but the address must be confirmed first (a link is on its way)
+    second_factor,    // the password was right: the session now waits for the second step (`methods`), auth/mfa.h
+    enrolment,        // the password was right, but a factor is required and the user has none: enrol first
   };
   Kind kind = Kind::ok;
   FieldErrors errors;
   std::chrono::seconds retry_after{0};
   std::string dependency;
   std::optional<User> user;  // ok: the user concerned (logged in, created, changed)
+  std::vector<std::string> methods{};  // second_factor: "totp", "recovery_code"
 
   bool ok() const noexcept { return kind == Kind::ok; }
+  // The password step succeeded and the session is a pending one (auth/mfa.h):
+  // the caller keeps the new session, which is not logged in.
+  bool pending() const noexcept { return kind == Kind::second_factor || kind == Kind::enrolment; }
   static Outcome success(std::optional<User> user = std::nullopt);
   static Outcome invalid(FieldErrors errors);
-  static Outcome refused() { return Outcome{Kind::bad_credentials, {}, {}, {}, {}}; }
-  static Outcome throttle(std::chrono::seconds wait) { return Outcome{Kind::throttled, {}, wait, {}, {}}; }
-  static Outcome full() { return Outcome{Kind::busy, {}, std::chrono::seconds(1), {}, {}}; }
+  static Outcome refused() { return Outcome{Kind::bad_credentials, {}, {}, {}, {}, {}}; }
+  static Outcome throttle(std::chrono::seconds wait) { return Outcome{Kind::throttled, {}, wait, {}, {}, {}}; }
+  static Outcome full() { return Outcome{Kind::busy, {}, std::chrono::seconds(1), {}, {}, {}}; }
   static Outcome down(std::string dependency);
 };
 

@@ -1,5 +1,5 @@
 // Text encodings of bytes: base64 (standard and URL-safe, as Python's base64
-// module), hex, base36 (Django's int_to_base36 / base36_to_int), URL percent
+// module), hex, base32 (RFC 4648, as TOTP secrets are written), base36 (Django's int_to_base36 / base36_to_int), URL percent
 // encoding, and the inside of a JSON string (for log lines written by hand).
 //
 // Decoders never throw: they return std::nullopt for input that is not valid.
@@ -26,6 +26,12 @@ std::optional<std::string> base64url_decode(std::string_view text);
 std::string hex_encode(std::string_view bytes);
 // Either case; even length.
 std::optional<std::string> hex_decode(std::string_view text);
+
+// RFC 4648 base32, upper case; `pad` adds '=' to a multiple of 8 characters
+// (base64.b32encode pads; otpauth:// URIs and authenticator apps do not).
+std::string base32_encode(std::string_view bytes, bool pad = false);
+// Either case; padding optional; spaces ignored (a secret typed in groups).
+std::optional<std::string> base32_decode(std::string_view text);
 
 std::string base36_encode(std::uint64_t value);
 // Lower or upper case; at most 13 digits (Django caps input length too).

@@ -1,0 +1,123 @@
+// The second factor, as operations over plain values (DESIGN.md,
+// "Multi-factor"): enrolment of an authenticator app (TOTP), recovery codes,
+// and the second step of a login. Devices live in django-otp's tables
+// (auth/otp.h). The JSON API, the pages and the admin call these.
+//
+// The login, in two steps (Accounts::login does the first):
+//   1. a correct password of a user with a confirmed factor does not log the
+//      session in: it becomes a *pending* session (a new key; the user, the
+//      backend and the session auth hash under kPendingUser, kPendingBackend,
+//      kPendingHash; it expires 5 minutes later), and the Outcome is
+//      second_factor with the methods the user has. The session is not
+//      authenticated (get_user sees nobody): /api/me answers 401.
+//   2. Mfa::complete_login with a TOTP code or a recovery code: under the
+//      throttle ("mfa" scope, per user and client, the login policy) and the
+//      device's own growing delay (django-otp's), the code is verified and
+//      the session logged in under yet another key (user_logged_in is sent);
+//      a wrong code sends user_login_failed, cleansed.
+//   With GATEHOUSE_MFA_REQUIRED (staff or all) a user who must have a factor
+//   and has none gets a pending session marked kPendingEnrolment: the only
+//   things it may do are setup_totp and confirm_totp, and confirming
+//   completes the login.
+//
+// A password reset never logs in, so it never bypasses the factor; losing the
+// device means a recovery code, or staff resetting the factors
+// (reset_factors, from the admin).
+//
+// Thread safety: every member may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gatehouse/auth/accounts.h"
+#include "gatehouse/auth/otp.h"
+
+namespace gatehouse::auth {
+
+inline constexpr const char* kPendingUser = "_mfa_pending_user_id";
+inline constexpr const char* kPendingBackend = "_mfa_pending_backend";
+inline constexpr const char* kPendingHash = "_mfa_pending_hash";
+inline constexpr const char* kPendingUntil = "_mfa_pending_until";  // Unix seconds
+inline constexpr const char* kPendingEnrolment = "_mfa_pending_enrolment";
+inline constexpr std::chrono::seconds kPendingLifetime{300};
+
+// The outbox job that emails a user about a change to their factors
+// ({"user_id": N, "event": one of the kFactor* below}).
+inline constexpr const char* kSecurityNoticeJob = "mail.security_notice";
+inline constexpr const char* kFactorEnrolled = "totp_enrolled";
+inline constexpr const char* kFactorDisabled = "totp_disabled";
+inline constexpr const char* kRecoveryCodeUsed = "recovery_code_used";
+inline constexpr const char* kRecoveryCodesRenewed = "recovery_codes_renewed";
+inline constexpr const char* kFactorsReset = "factors_reset";
+
+struct MfaStatus {
+  bool totp = false;
+  std::int64_t recovery_codes_remaining = 0;
+};
+
+struct TotpSetup {
+  std::string secret;       // base32, as an app takes it typed
+  std::string otpauth_uri;  // as django-otp's config_url
+};
+
+// What the second step is given: a code from the app, or a recovery code.
+struct SecondFactor {
+  enum class Kind { totp, recovery_code } kind = Kind::totp;
+  std::string code;
+};
+
+class Mfa {
+ public:
+  // Wrong codes count in the accounts' mfa_throttle; the otpauth:// issuer is
+  // their options' site_name. `accounts` must outlive this.
+  explicit Mfa(Accounts& accounts);
+
+  // ---- a logged-in user's factors ----
+  // Throws what the database throws (callers answer with outcome_of).
+  MfaStatus status(const User& user);
+  // A new secret on an unconfirmed device (replacing an earlier unconfirmed
+  // one); nullopt when a confirmed device exists (disable it first).
+  std::optional<TotpSetup> setup_totp(const User& user);
+  // Confirms the pending device with a code from the app: ok carries the
+  // user; `codes` receives the 10 new recovery codes. field_errors (code)
+  // for a wrong code; throttled as the second step.
+  Outcome confirm_totp(const User& user, const std::string& code, const Client& client,
+                       std::vector<std::string>& codes);
+  // With the user's password (checked on the pool; wrong ones count in the
+  // login throttle): removes the TOTP device and the recovery codes.
+  // field_errors (password).
+  void disable_totp(const User& user, std::string password, const Client& client, OutcomeDone done);
+  // With the password: a new set of recovery codes (the old set dies) into
+  // `codes` (which must live until `done`). field_errors (password), or
+  // (code) when the user has no factor to recover.
+  void renew_recovery_codes(const User& user, std::string password, const Client& client,
+                            std::vector<std::string>& codes, OutcomeDone done);
+  // Staff: removes every factor of the user (the next login asks for none,
+  // or for enrolment when it is required) and emails the user.
+  void reset_factors(db::Connection& conn, const User& user);
+
+  // ---- the login's second step ----
+  // Completes a pending login (see above). bad_credentials: no pending login,
+  // expired, or a wrong code (one answer for all); throttled.
+  Outcome complete_login(sessions::SessionRecord& session, const SecondFactor& factor, const Client& client);
+  // Enrolment a pending session must do first (GATEHOUSE_MFA_REQUIRED):
+  // confirm_totp for its user, then the login completes; `codes` as there.
+  Outcome complete_enrolment(sessions::SessionRecord& session, const std::string& code, const Client& client,
+                             std::vector<std::string>& codes);
+  // The pending session's user, when the session waits for a second factor
+  // (or for enrolment) that has not expired.
+  std::optional<User> pending_user(const sessions::SessionRecord& session);
+  static bool awaiting_enrolment(const sessions::SessionRecord& session);
+
+ private:
+  Outcome finish_pending(sessions::SessionRecord& session, User user, const Client& client);
+  void notify(db::Connection& conn, const User& user, const char* event);
+
+  Accounts& accounts_;
+  LoginThrottle& throttle_;
+};
+
+}  // namespace gatehouse::auth

@@ -1,0 +1,235 @@
+#include "gatehouse/auth/mfa.h"
+
+#include "gatehouse/auth/login.h"
+#include "gatehouse/core/encoding.h"
+#include "gatehouse/db/transaction.h"
+#include "gatehouse/models/manager.h"
+#include "gatehouse/tasks/tasks.h"
+
+namespace gatehouse::auth {
+
+namespace {
+
+const std::string kWrongCode = "The code is not valid. Enter the current code from your authenticator app.";
+constexpr const char* kTotpDeviceName = "Authenticator app";
+
+// The throttle's account for a user's second step: the id, which no username can be.
+std::string throttle_account(std::int64_t user_id) { return "#" + std::to_string(user_id); }
+
+// Python's urllib.parse.quote (safe "/"), which django-otp's config_url uses for the label and issuer.
+std::string quote(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                      c == '.' || c == '-' || c == '~' || c == '/';
+    if (safe) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// django-otp's TOTPDevice.config_url, with OTP_TOTP_ISSUER set.
+std::string otpauth_uri(const otp::TotpDevice& d, const std::string& username, std::string issuer) {
+  std::erase(issuer, ':');
+  const std::string secret = core::base32_encode(*core::hex_decode(d.key), true);
+  std::string label = issuer.empty() ? username : issuer + ":" + username;
+  std::string uri = "otpauth://totp/" + quote(label) + "?secret=" + core::percent_encode(secret) +
+                    "&algorithm=SHA1&digits=" + std::to_string(d.digits) + "&period=" + std::to_string(d.step);
+  if (!issuer.empty()) uri += "&issuer=" + quote(issuer);
+  return uri;
+}
+
+std::int64_t unix_seconds(const core::Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+}
+
+std::optional<std::int64_t> as_int(const std::map<std::string, std::string>& data, const char* key) {
+  const auto it = data.find(key);
+  if (it == data.end()) return std::nullopt;
+  try {
+    return std::stoll(it->second);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Mfa::Mfa(Accounts& accounts) : accounts_(accounts), throttle_(accounts.parts().mfa_throttle) {}
+
+MfaStatus Mfa::status(const User& user) {
+  auto c = accounts_.parts().db.acquire();
+  return {otp::confirmed_totp(*c, user.id).has_value(), otp::recovery_codes_left(*c, user.id)};
+}
+
+std::optional<TotpSetup> Mfa::setup_totp(const User& user) {
+  auto c = accounts_.parts().db.acquire();
+  db::Transaction tx(*c);
+  if (otp::confirmed_totp(*c, user.id)) return std::nullopt;
+  models::Manager<otp::TotpDevice> devices(*c);
+  for (auto& d : devices.filter({models::eq("user_id", user.id), models::eq("confirmed", false)}).all()) devices.remove(d);
+  otp::TotpDevice d = devices.create(
+      {.user_id = user.id, .name = kTotpDeviceName, .confirmed = false, .key = core::hex_encode(otp::new_totp_key())});
+  tx.commit();
+  return TotpSetup{core::base32_encode(*core::hex_decode(d.key)), otpauth_uri(d, user.username, accounts_.options().site_name)};
+}
+
+Outcome Mfa::confirm_totp(const User& user, const std::string& code, const Client& client,
+                          std::vector<std::string>& codes) {
+  try {
+    const std::string account = throttle_account(user.id);
+    if (auto wait = throttle_.retry_after(account, client.address)) return Outcome::throttle(*wait);
+    auto c = accounts_.parts().db.acquire();
+    const auto device = otp::pending_totp(*c, user.id);
+    if (!device) return Outcome::invalid({{"code", {"Set up the authenticator app first."}}});
+    const otp::Verification v = otp::verify_totp(*c, *device, code, *accounts_.options().clock);
+    if (v.verdict == otp::Verdict::throttled) return Outcome::throttle(v.retry_after);
+    if (v.verdict != otp::Verdict::accepted) {
+      throttle_.record_failure(account, client.address);
+      return Outcome::invalid({{"code", {kWrongCode}}});
+    }
+    db::Transaction tx(*c);
+    c->execute("UPDATE otp_totp_totpdevice SET confirmed = ? WHERE id = ?", {db::Value(true), db::Value(device->id)});
+    codes = otp::new_recovery_codes(*c, user.id, accounts_.options().secret_key);
+    notify(*c, user, kFactorEnrolled);
+    tx.commit();
+    throttle_.reset(account, client.address);
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+  return Outcome::success(user);
+}
+
+void Mfa::disable_totp(const User& user, std::string password, const Client& client, OutcomeDone done) {
+  accounts_.check_password(user, std::move(password), client, done, [this, user, done] {
+    auto c = accounts_.parts().db.acquire();
+    db::Transaction tx(*c);
+    const bool had = otp::has_otp_device(*c, user.id);
+    otp::remove_totp(*c, user.id, true);
+    if (had) notify(*c, user, kFactorDisabled);
+    tx.commit();
+    done(Outcome::success(user));
+  });
+}
+
+void Mfa::renew_recovery_codes(const User& user, std::string password, const Client& client,
+                               std::vector<std::string>& codes, OutcomeDone done) {
+  accounts_.check_password(user, std::move(password), client, done, [this, user, &codes, done] {
+    auto c = accounts_.parts().db.acquire();
+    db::Transaction tx(*c);
+    if (!otp::confirmed_totp(*c, user.id))
+      return done(Outcome::invalid({{"code", {"Set up an authenticator app before recovery codes."}}}));
+    codes = otp::new_recovery_codes(*c, user.id, accounts_.options().secret_key);
+    notify(*c, user, kRecoveryCodesRenewed);
+    tx.commit();
+    done(Outcome::success(user));
+  });
+}
+
+void Mfa::reset_factors(db::Connection& conn, const User& user) {
+  db::Transaction tx(conn);
+  otp::remove_totp(conn, user.id, true);
+  notify(conn, user, kFactorsReset);
+  tx.commit();
+  accounts_.parts().sessions.remove_for_user(user.id);  // a session the lost device opened ends too
+}
+
+// ---- the second step --------------------------------------------------------------------
+
+std::optional<User> Mfa::pending_user(const sessions::SessionRecord& session) {
+  const auto id = as_int(session.data, kPendingUser);
+  const auto until = as_int(session.data, kPendingUntil);
+  const auto hash = session.data.find(kPendingHash);
+  if (!id || !until || hash == session.data.end()) return std::nullopt;
+  if (unix_seconds(*accounts_.options().clock) >= *until) return std::nullopt;
+  auto c = accounts_.parts().db.acquire();
+  auto user = models::Manager<User>(*c).find({models::eq("id", *id)});
+  // A password changed meanwhile (or the user deactivated) voids the first step.
+  if (!user || !user->is_active || session_auth_hash(*user, accounts_.options().secret_key) != hash->second)
+    return std::nullopt;
+  return user;
+}
+
+bool Mfa::awaiting_enrolment(const sessions::SessionRecord& session) {
+  return session.data.count(kPendingUser) != 0 && session.data.count(kPendingEnrolment) != 0;
+}
+
+Outcome Mfa::complete_login(sessions::SessionRecord& session, const SecondFactor& factor, const Client& client) {
+  try {
+    std::optional<User> user = pending_user(session);
+    if (!user || awaiting_enrolment(session)) return Outcome::refused();
+    const std::string account = throttle_account(user->id);
+    if (auto wait = throttle_.retry_after(account, client.address)) return Outcome::throttle(*wait);
+    const auto& options = accounts_.options();
+    otp::Verification v;
+    {
+      auto c = accounts_.parts().db.acquire();
+      if (factor.kind == SecondFactor::Kind::recovery_code) {
+        v = otp::use_recovery_code(*c, user->id, factor.code, options.secret_key, *options.clock);
+        if (v.verdict == otp::Verdict::accepted) notify(*c, *user, kRecoveryCodeUsed);
+      } else if (auto device = otp::confirmed_totp(*c, user->id)) {
+        v = otp::verify_totp(*c, *device, factor.code, *options.clock);
+      }
+    }
+    if (v.verdict == otp::Verdict::throttled) return Outcome::throttle(v.retry_after);
+    if (v.verdict != otp::Verdict::accepted) {
+      throttle_.record_failure(account, client.address);
+      LoginFailedEvent e;
+      e.credentials = {{"username", user->username},
+                       {factor.kind == SecondFactor::Kind::totp ? "code" : "recovery_code", "********"}};
+      e.client = &client;
+      user_login_failed.send_robust(signals::Sender::of<User>(), e);
+      return Outcome::refused();
+    }
+    throttle_.reset(account, client.address);
+    return finish_pending(session, std::move(*user), client);
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+}
+
+Outcome Mfa::complete_enrolment(sessions::SessionRecord& session, const std::string& code, const Client& client,
+                                std::vector<std::string>& codes) {
+  std::optional<User> user;
+  try {
+    if (awaiting_enrolment(session)) user = pending_user(session);
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+  if (!user) return Outcome::refused();
+  Outcome o = confirm_totp(*user, code, client, codes);
+  if (!o.ok()) return o;
+  return finish_pending(session, std::move(*user), client);
+}
+
+// The pending session logged in for real: a new key, user_logged_in, the
+// password-change flag as a password-only login would have set it.
+Outcome Mfa::finish_pending(sessions::SessionRecord& session, User user, const Client& client) {
+  const std::string backend = session.data[kPendingBackend];
+  for (const char* k : {kPendingUser, kPendingBackend, kPendingHash, kPendingUntil, kPendingEnrolment})
+    session.data.erase(k);
+  Outcome o = accounts_.log_in_user(user, client, session, backend);
+  if (!o.ok()) return o;
+  try {
+    accounts_.mark_password_change(session, user);
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
+  return o;
+}
+
+void Mfa::notify(db::Connection& conn, const User& user, const char* event) {
+  if (user.email.empty()) return;
+  tasks::enqueue(conn, kSecurityNoticeJob,
+                 "{\"user_id\":" + std::to_string(user.id) + ",\"event\":\"" + event + "\"}", {},
+                 *accounts_.options().clock);
+}
+
+}  // namespace gatehouse::auth
