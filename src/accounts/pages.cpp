@@ -11,6 +11,7 @@
 #include "gatehouse/web/authentication.h"
 #include "gatehouse/web/csrf.h"
 #include "gatehouse/web/session.h"
+#include "page_parts.h"
 #include "shared.h"
 
 namespace gatehouse::accounts {
@@ -25,22 +26,17 @@ using http::Response;
 using auth::FieldErrors;
 using http::Form;
 
-constexpr const char* kProfile = "/accounts/profile/";
 const std::string kMismatch = "The two password fields didn’t match.";
 constexpr const char* kResetSessionToken = "_password_reset_token";  // Django's INTERNAL_RESET_SESSION_TOKEN
 constexpr const char* kSetPassword = "set-password";                 // Django's reset_url_token
 
+}  // namespace
+
+// ---- the parts every page is made of (page_parts.h) ----------------------------------------------
+
 Form parse_form(const Request& r) { return http::parse_form(r.body); }
 
-struct Field {
-  std::string name, label, type, autocomplete, help;
-};
-
-// One form page: its template, title and fields.
-struct FormPage {
-  std::string template_name, title;
-  std::vector<Field> fields;
-};
+namespace {
 
 const FormPage kLogin{"login.html", "Log in",
                       {{"username", "Username", "text", "username", ""},
@@ -61,6 +57,8 @@ const FormPage kSetPasswordPage{"password_reset_confirm.html", "Enter new passwo
                                 {{"new_password1", "New password", "password", "new-password", ""},
                                  {"new_password2", "New password confirmation", "password", "new-password", ""}}};
 
+}  // namespace
+
 json base(const Request& req, const std::string& title) {
   json c = {{"title", title}, {"csrf_token", web::csrf_token(const_cast<Request&>(req))}, {"user", false}};
   if (const auth::User* u = web::user(req)) c["user"] = {{"username", u->username}, {"email", u->email}};
@@ -71,7 +69,6 @@ Response render(const Site& site, int status, const std::string& name, const jso
   return Response::text(status, site.templates->render(name, context), "text/html; charset=utf-8");
 }
 
-// The form's fields with their values (never a password's) and errors.
 json fields(const std::vector<Field>& spec, const Form& values, const FieldErrors& errors) {
   json list = json::array();
   bool first = true;
@@ -89,7 +86,7 @@ json fields(const std::vector<Field>& spec, const Form& values, const FieldError
 }
 
 Response form(const Site& site, const Request& req, int status, const FormPage& page, const Form& values,
-              const FieldErrors& errors, const std::vector<std::string>& non_field = {}, const std::string& action = {}) {
+              const FieldErrors& errors, const std::vector<std::string>& non_field, const std::string& action) {
   json c = base(req, page.title);
   c["fields"] = fields(page.fields, values, errors);
   c["non_field_errors"] = non_field.empty() ? json(false) : json{{"list", non_field}};
@@ -100,7 +97,7 @@ Response form(const Site& site, const Request& req, int status, const FormPage& 
 }
 
 Response message(const Site& site, const Request& req, int status, const std::string& title, const std::string& text,
-                 const std::string& href = {}, const std::string& label = {}) {
+                 const std::string& href, const std::string& label) {
   json c = base(req, title);
   c["text"] = text;
   c["link"] = href.empty() ? json(false) : json{{"href", href}, {"label", label}};
@@ -121,10 +118,8 @@ Response error_page(const Site& site, const Request& req, const auth::Outcome& o
   return r;
 }
 
-// A failed Outcome as the form page again: field errors under their fields
-// (`rename` maps an operation's field to the form's), the rest above the form.
 Response show(const Site& site, const Request& req, const FormPage& page, const Form& f, const auth::Outcome& o,
-              const std::map<std::string, std::string>& rename = {}, const std::string& bad_credentials = kBadCredentials) {
+              const std::map<std::string, std::string>& rename, const std::string& bad_credentials) {
   using Kind = auth::Outcome::Kind;
   switch (o.kind) {
     case Kind::field_errors: {
@@ -163,12 +158,15 @@ std::string value(const Form& f, const std::string& name) {
   return it == f.end() ? std::string() : it->second;
 }
 
+namespace {
+
 // ---- login, logout, signup ---------------------------------------------------------------
 
 void login_post(Site& site, RequestPtr req, Responder respond) {
   const Form f = parse_form(*req);
   if (auto errors = missing(f, kLogin.fields); !errors.empty()) return respond(form(site, *req, 400, kLogin, f, errors));
   log_in(site, req, {f.at("username"), f.at("password")}, [&site, req, f, respond](auth::Outcome o) {
+    if (o.pending()) return respond(Response::redirect(second_step_url(o, value(f, "next"))));
     if (!o.ok()) return respond(show(site, *req, kLogin, f, o));
     respond(Response::redirect(safe_next(value(f, "next"), kProfile)));
   });
@@ -380,6 +378,7 @@ void add_pages(http::Router& router, Site& site) {
   router.get("/accounts/confirm-email/{key}/", bind(site, confirm_email_get));
   router.post("/accounts/confirm-email/{key}/", bind(site, confirm_email_post));
   router.get(kProfile, page(bind(site, profile)));
+  add_mfa_pages(router, site);
 }
 
 }  // namespace gatehouse::accounts

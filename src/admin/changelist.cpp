@@ -397,8 +397,15 @@ Response history_view(accounts::Site& site, const ModelAdmin& ma, Request& req) 
                                        {db::Value("auth"), db::Value(ma.model), db::Value(std::to_string(*id))}).rows)
     audit.push_back({{"time", django_datetime(models::parse_timestamp(row[0].as_text()))}, {"actor", row[1].as_text()},
                      {"address", row[2].as_text()}, {"changes", row[3].as_text()}});
+  json events = json::array();  // what the user did to their own factors (auth/mfa.h)
+  if (ma.model == "user")
+    for (const auto& row : conn->execute("SELECT time, event, client_address FROM gatehouse_security_event "
+                                         "WHERE user_id = ? ORDER BY time, id", {db::Value(*id)}).rows)
+      events.push_back({{"time", django_datetime(models::parse_timestamp(row[0].as_text()))},
+                        {"event", row[1].as_text()}, {"address", row[2].as_text()}});
   json c = base(site, req, "Change history: " + *repr);
   c["audit"] = audit;
+  c["security_events"] = events.empty() ? json(false) : json{{"list", events}};
   c["model"] = model_context(ma);
   c["object"] = {{"repr", *repr}, {"href", ma.change_url(*id)}};
   c["rows"] = rows;

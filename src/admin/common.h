@@ -125,6 +125,8 @@ void record(db::Connection& conn, const Request& req, const auth::User& actor, c
 // The user page's tools beyond Django's (user_tools.cpp): the login
 // throttle's state for the account, and the password reset email.
 json throttle_panel(accounts::Site& site, const auth::User& user);
+// The user's second factors, and (unless `read_only`) where to reset them.
+json mfa_panel(accounts::Site& site, const auth::User& user, bool read_only);
 Response send_password_reset(accounts::Site& site, Request& req, const std::vector<std::int64_t>& ids);
 void add_user_tool_routes(http::Router& router, accounts::Site& site);
 

@@ -44,6 +44,7 @@ void login(accounts::Site& site, RequestPtr req, Responder respond) {
     guarded(site, req, respond, [&] {
       using Kind = auth::Outcome::Kind;
       if (o.ok()) return respond(Response::redirect(accounts::safe_next(next, "/accounts/profile/")));
+      if (o.pending()) return respond(Response::redirect(accounts::second_step_url(o, accounts::safe_next(next, kRoot))));
       if (o.kind == Kind::bad_credentials || o.kind == Kind::unconfirmed)
         return respond(login_page(site, *req, username, next, 200, kStaffLogin));
       if (o.kind == Kind::throttled) {

@@ -1,8 +1,10 @@
 // The user admin's tools beyond Django's: the login throttle's state for an
-// account or a client, with a way to clear it, and "Send password reset
-// email" (a button on the user's page and a change-list action) through the
-// outbox, so staff never type a user's password.
+// account or a client, with a way to clear it, "Send password reset email"
+// (a button on the user's page and a change-list action) through the outbox,
+// so staff never type a user's password, and the user's second factors with
+// a way to reset them (a lost device).
 #include "gatehouse/auth/accounts.h"
+#include "gatehouse/auth/mfa.h"
 #include "gatehouse/db/transaction.h"
 #include "gatehouse/http/router.h"
 #include "gatehouse/models/manager.h"
@@ -64,6 +66,27 @@ Response clear_client(accounts::Site& site, Request& req) {
   return Response::redirect(std::string(kRoot) + "throttle/?address=" + http::percent_encode(address));
 }
 
+// Removes the user's second factors (a lost device), logged; the user is emailed.
+Response reset_factors(accounts::Site& site, Request& req) {
+  if (!may_change_users(site, req)) return denied(site, req);
+  const auto u = user_by_id(site, req);
+  if (!u) return missing(req, "user", req.params["id"]);
+  {
+    const auto before = site.mfa.status(*u);
+    auto conn = site.db.acquire();
+    db::Transaction tx(*conn);
+    site.mfa.reset_factors(*conn, *u);
+    record(*conn, req, *staff_user(req), user_admin(), u->id, u->username, Action::change,
+           "Reset the second factors.",
+           {{"totp", {before.totp, false}}, {"recovery_codes", {before.recovery_codes_remaining, 0}}});
+    tx.commit();
+  }
+  site.sessions.remove_for_user(u->id);  // a session the lost device opened ends too
+  add_message(req, "success", "The second factors of “" + escape(u->username) +
+                                  "” were removed; their sessions ended, and they were emailed.");
+  return Response::redirect(user_admin().change_url(u->id));
+}
+
 Response reset_button(accounts::Site& site, Request& req) {
   const auto id = id_param(req);
   if (!id) return missing(req, "user", req.params["id"]);
@@ -86,6 +109,14 @@ json throttle_panel(accounts::Site& site, const auth::User& user) {
   panel["clients"] = clients;
   panel["action"] = user_admin().url(std::to_string(user.id) + "/throttle/clear/");
   return panel;
+}
+
+json mfa_panel(accounts::Site& site, const auth::User& user, bool read_only) {
+  const auth::MfaStatus s = site.mfa.status(user);
+  return {{"totp", s.totp},
+          {"recovery_codes", s.recovery_codes_remaining},
+          {"any", s.totp || s.recovery_codes_remaining > 0},
+          {"action", read_only ? json(false) : json(user_admin().url(std::to_string(user.id) + "/mfa/reset/"))}};
 }
 
 // Enqueues the reset link email (the job the password reset page sends) for
@@ -120,6 +151,7 @@ Response send_password_reset(accounts::Site& site, Request& req, const std::vect
 void add_user_tool_routes(http::Router& router, accounts::Site& site) {
   router.post(user_admin().url("{id}/throttle/clear/"), staff_view(site, clear_account));
   router.post(user_admin().url("{id}/send_reset/"), staff_view(site, reset_button));
+  router.post(user_admin().url("{id}/mfa/reset/"), staff_view(site, reset_factors));
   router.get(std::string(kRoot) + "throttle/", staff_view(site, client_page));
   router.post(std::string(kRoot) + "throttle/clear/", staff_view(site, clear_client));
 }

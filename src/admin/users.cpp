@@ -146,6 +146,7 @@ Response change_page(accounts::Site& site, Request& req, db::Connection& conn, c
                    {"action", user_admin().url(std::to_string(l.user.id) + "/sessions/end/")}, {"can_end", !ro}};
   c["effective_permissions"] = effective_permissions(conn, l.user);
   c["throttle"] = throttle_panel(site, l.user);
+  c["mfa"] = mfa_panel(site, l.user, ro);
   c["send_reset"] = ro ? json(false) : json(user_admin().url(std::to_string(l.user.id) + "/send_reset/"));
   c["action"] = req.path + (req.query.empty() ? "" : "?" + req.query);
   return render(site, 200, "admin/user_change_form.html", c);

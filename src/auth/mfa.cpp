@@ -4,6 +4,7 @@
 #include "gatehouse/core/encoding.h"
 #include "gatehouse/db/transaction.h"
 #include "gatehouse/models/manager.h"
+#include "gatehouse/models/schema.h"
 #include "gatehouse/tasks/tasks.h"
 
 namespace gatehouse::auth {
@@ -81,6 +82,14 @@ std::optional<TotpSetup> Mfa::setup_totp(const User& user) {
   return TotpSetup{core::base32_encode(*core::hex_decode(d.key)), otpauth_uri(d, user.username, accounts_.options().site_name)};
 }
 
+std::optional<TotpSetup> Mfa::pending_setup(const User& user) {
+  auto c = accounts_.parts().db.acquire();
+  const auto d = otp::pending_totp(*c, user.id);
+  const auto key = d ? core::hex_decode(d->key) : std::nullopt;
+  if (!key) return std::nullopt;
+  return TotpSetup{core::base32_encode(*key), otpauth_uri(*d, user.username, accounts_.options().site_name)};
+}
+
 Outcome Mfa::confirm_totp(const User& user, const std::string& code, const Client& client,
                           std::vector<std::string>& codes) {
   try {
@@ -98,7 +107,7 @@ Outcome Mfa::confirm_totp(const User& user, const std::string& code, const Clien
     db::Transaction tx(*c);
     c->execute("UPDATE otp_totp_totpdevice SET confirmed = ? WHERE id = ?", {db::Value(true), db::Value(device->id)});
     codes = otp::new_recovery_codes(*c, user.id, accounts_.options().secret_key);
-    notify(*c, user, kFactorEnrolled);
+    notify(*c, user, kFactorEnrolled, client.address);
     tx.commit();
     throttle_.reset(account, client.address);
   } catch (...) {
@@ -108,12 +117,12 @@ Outcome Mfa::confirm_totp(const User& user, const std::string& code, const Clien
 }
 
 void Mfa::disable_totp(const User& user, std::string password, const Client& client, OutcomeDone done) {
-  accounts_.check_password(user, std::move(password), client, done, [this, user, done] {
+  accounts_.check_password(user, std::move(password), client, done, [this, user, address = client.address, done] {
     auto c = accounts_.parts().db.acquire();
     db::Transaction tx(*c);
     const bool had = otp::has_otp_device(*c, user.id);
     otp::remove_totp(*c, user.id, true);
-    if (had) notify(*c, user, kFactorDisabled);
+    if (had) notify(*c, user, kFactorDisabled, address);
     tx.commit();
     done(Outcome::success(user));
   });
@@ -121,13 +130,13 @@ void Mfa::disable_totp(const User& user, std::string password, const Client& cli
 
 void Mfa::renew_recovery_codes(const User& user, std::string password, const Client& client,
                                std::vector<std::string>& codes, OutcomeDone done) {
-  accounts_.check_password(user, std::move(password), client, done, [this, user, &codes, done] {
+  accounts_.check_password(user, std::move(password), client, done, [this, user, address = client.address, &codes, done] {
     auto c = accounts_.parts().db.acquire();
     db::Transaction tx(*c);
     if (!otp::confirmed_totp(*c, user.id))
       return done(Outcome::invalid({{"code", {"Set up an authenticator app before recovery codes."}}}));
     codes = otp::new_recovery_codes(*c, user.id, accounts_.options().secret_key);
-    notify(*c, user, kRecoveryCodesRenewed);
+    notify(*c, user, kRecoveryCodesRenewed, address);
     tx.commit();
     done(Outcome::success(user));
   });
@@ -138,7 +147,6 @@ void Mfa::reset_factors(db::Connection& conn, const User& user) {
   otp::remove_totp(conn, user.id, true);
   notify(conn, user, kFactorsReset);
   tx.commit();
-  accounts_.parts().sessions.remove_for_user(user.id);  // a session the lost device opened ends too
 }
 
 // ---- the second step --------------------------------------------------------------------
@@ -173,7 +181,7 @@ Outcome Mfa::complete_login(sessions::SessionRecord& session, const SecondFactor
       auto c = accounts_.parts().db.acquire();
       if (factor.kind == SecondFactor::Kind::recovery_code) {
         v = otp::use_recovery_code(*c, user->id, factor.code, options.secret_key, *options.clock);
-        if (v.verdict == otp::Verdict::accepted) notify(*c, *user, kRecoveryCodeUsed);
+        if (v.verdict == otp::Verdict::accepted) notify(*c, *user, kRecoveryCodeUsed, client.address);
       } else if (auto device = otp::confirmed_totp(*c, user->id)) {
         v = otp::verify_totp(*c, *device, factor.code, *options.clock);
       }
@@ -225,7 +233,29 @@ Outcome Mfa::finish_pending(sessions::SessionRecord& session, User user, const C
   return o;
 }
 
-void Mfa::notify(db::Connection& conn, const User& user, const char* event) {
+const models::ModelInfo<SecurityEvent>& SecurityEvent::meta() {
+  static const models::ModelInfo<SecurityEvent> info =
+      models::ModelInfo<SecurityEvent>("gatehouse_auth", "securityevent", "gatehouse_security_event")
+          .primary_key("id", &SecurityEvent::id)
+          .field("user_id", &SecurityEvent::user_id, {.references = models::Reference{.table = "auth_user"}, .db_index = true})
+          .field("time", &SecurityEvent::time)
+          .field("event", &SecurityEvent::event, {.max_length = 64})
+          .field("client_address", &SecurityEvent::client_address, {.blank = true, .max_length = 64});
+  return info;
+}
+
+std::vector<db::Migration> security_event_migrations() {
+  return {{"gatehouse_auth", "0002_security_events", [](db::Connection& c) {
+             models::register_model(&SecurityEvent::meta());  // a deleted user's events go with them
+             if (!db::table_exists(c, SecurityEvent::meta().table())) models::create_table(c, SecurityEvent::meta());
+           }}};
+}
+
+void Mfa::notify(db::Connection& conn, const User& user, const char* event, const std::string& address) {
+  models::Manager<SecurityEvent>(conn).create({.user_id = user.id,
+                                               .time = models::Timestamp::now(*accounts_.options().clock),
+                                               .event = event,
+                                               .client_address = address.substr(0, 64)});
   if (user.email.empty()) return;
   tasks::enqueue(conn, kSecurityNoticeJob,
                  "{\"user_id\":" + std::to_string(user.id) + ",\"event\":\"" + event + "\"}", {},

@@ -1,6 +1,7 @@
 #include "gatehouse/auth/migrations.h"
 
 #include "gatehouse/auth/models.h"
+#include "gatehouse/auth/mfa.h"
 #include "gatehouse/auth/otp.h"
 #include "gatehouse/auth/password_change.h"
 #include "gatehouse/auth/permissions.h"
@@ -30,6 +31,7 @@ std::vector<db::Migration> migrations() {
   };
   for (auto& m : password_change_migrations()) out.push_back(std::move(m));  // auth's own table beside Django's
   for (auto& m : otp::migrations()) out.push_back(std::move(m));              // django-otp's devices
+  for (auto& m : security_event_migrations()) out.push_back(std::move(m));    // changes to them, for the admin
   return out;
 }
 

@@ -229,6 +229,110 @@ TEST_P(Mfa, RecoveryOfThePasswordDoesNotBypassTheFactor) {
   EXPECT_EQ(b.request("GET", "/api/me").status, 401);
 }
 
+// The pages, as a browser without JavaScript uses them.
+std::string form_body(std::initializer_list<std::pair<std::string, std::string>> fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + k + "=" + core::percent_encode(v);
+  return out;
+}
+const std::string kForm = "application/x-www-form-urlencoded";
+
+std::string between(const std::string& text, const std::string& open, const std::string& close) {
+  const auto a = text.find(open);
+  if (a == std::string::npos) return {};
+  const auto b = text.find(close, a + open.size());
+  return b == std::string::npos ? std::string() : text.substr(a + open.size(), b - a - open.size());
+}
+
+TEST_P(Mfa, ThePagesEnrolAndAskForTheSecondStepWithoutJavaScript) {
+  Browser b = browser();
+  ASSERT_EQ(b.request("POST", "/accounts/login/", form_body({{"username", "ada"}, {"password", kPassword}}), kForm).status, 302);
+  Reply r = b.request("GET", "/accounts/mfa/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.raw.find("protected by your password alone"), std::string::npos);
+  r = b.request("GET", "/accounts/mfa/totp/setup/");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_NE(r.raw.find("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"qr-code\""), std::string::npos)
+      << "the QR code is drawn on the server";
+  EXPECT_NE(r.raw.find("Cache-Control: no-store"), std::string::npos);
+  std::string secret = between(r.raw, "<code id=\"secret\">", "</code>");
+  std::erase(secret, ' ');
+  ASSERT_EQ(core::base32_decode(secret)->size(), 20u) << r.raw;
+  r = b.request("POST", "/accounts/mfa/totp/setup/", form_body({{"code", code(secret, 4)}}), kForm);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.raw.find(between(r.raw, "<code id=\"secret\">", "</code>")), std::string::npos);
+  std::string shown_again = between(r.raw, "<code id=\"secret\">", "</code>");
+  std::erase(shown_again, ' ');
+  EXPECT_EQ(shown_again, secret) << "a wrong code shows the same secret again (the app has it already)";
+  clock_.advance(std::chrono::seconds(1));
+  r = b.request("POST", "/accounts/mfa/totp/setup/", form_body({{"code", code(secret)}}), kForm);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_NE(r.raw.find("id=\"recovery-codes\""), std::string::npos);
+  const std::string first_code = between(between(r.raw, "id=\"recovery-codes\"", "</ul>"), "<code>", "</code>");
+  EXPECT_EQ(first_code.size(), 14u);
+  clock_.advance(std::chrono::seconds(30));
+
+  Browser next = browser();
+  r = next.request("POST", "/accounts/login/", form_body({{"username", "ada"}, {"password", kPassword}, {"next", "/accounts/mfa/"}}), kForm);
+  ASSERT_EQ(r.status, 302);
+  EXPECT_NE(r.raw.find("Location: /accounts/login/mfa/?next=/accounts/mfa/"), std::string::npos) << r.raw;
+  EXPECT_EQ(next.request("GET", "/accounts/profile/").status, 302) << "not logged in yet";
+  r = next.request("GET", "/accounts/login/mfa/?next=/accounts/mfa/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.raw.find("name=\"recovery_code\""), std::string::npos);
+  r = next.request("POST", "/accounts/login/mfa/", form_body({{"code", "000000"}, {"next", "/accounts/mfa/"}}), kForm);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.raw.find("The code is not valid"), std::string::npos);
+  clock_.advance(std::chrono::seconds(1));
+  r = next.request("POST", "/accounts/login/mfa/", form_body({{"recovery_code", first_code}, {"next", "/accounts/mfa/"}}), kForm);
+  ASSERT_EQ(r.status, 302) << r.raw;
+  EXPECT_NE(r.raw.find("Location: /accounts/mfa/"), std::string::npos);
+  r = next.request("GET", "/accounts/mfa/");
+  EXPECT_NE(r.raw.find("<strong>9</strong> unused recovery codes"), std::string::npos) << r.raw;
+  r = next.request("POST", "/accounts/mfa/totp/disable/", form_body({{"password", kPassword}}), kForm);
+  EXPECT_EQ(r.status, 302);
+  EXPECT_NE(next.request("GET", "/accounts/mfa/").raw.find("protected by your password alone"), std::string::npos);
+}
+
+TEST_P(Mfa, StaffWithAFactorPassItToEnterTheAdminAndStaffCanResetIt) {
+  {
+    auto c = server_->database().acquire();
+    auth::UserManager(*c).create_superuser("root", "root@example.com", kPassword);
+  }
+  Browser ada = browser();
+  const std::string secret = enrol(ada);
+  Browser root = browser();
+  Reply r = root.request("POST", "/admin/login/", form_body({{"username", "root"}, {"password", kPassword}, {"next", "/admin/"}}), kForm);
+  ASSERT_EQ(r.status, 302);
+  r = root.request("GET", "/admin/auth/user/" + std::to_string(user_id_) + "/change/");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_NE(r.raw.find("Authenticator app: <strong>on</strong>. Unused recovery codes: 10."), std::string::npos);
+  // ada is made staff: the admin login goes through her second step.
+  {
+    auto c = server_->database().acquire();
+    c->execute("UPDATE auth_user SET is_staff = ? WHERE id = ?", {db::Value(true), db::Value(user_id_)});
+  }
+  Browser staff = browser();
+  r = staff.request("POST", "/admin/login/", form_body({{"username", "ada"}, {"password", kPassword}, {"next", "/admin/"}}), kForm);
+  ASSERT_EQ(r.status, 302);
+  EXPECT_NE(r.raw.find("Location: /accounts/login/mfa/?next=/admin/"), std::string::npos) << r.raw;
+  EXPECT_EQ(staff.request("GET", "/admin/").status, 302) << "no admin before the second step";
+  r = staff.request("POST", "/accounts/login/mfa/", form_body({{"code", code(secret)}, {"next", "/admin/"}}), kForm);
+  ASSERT_EQ(r.status, 302);
+  EXPECT_NE(r.raw.find("Location: /admin/"), std::string::npos);
+  EXPECT_EQ(staff.request("GET", "/admin/").status, 200);
+
+  r = root.request("POST", "/admin/auth/user/" + std::to_string(user_id_) + "/mfa/reset/", "", kForm);
+  ASSERT_EQ(r.status, 302) << r.raw;
+  EXPECT_EQ(staff.request("GET", "/admin/").status, 302) << "her sessions ended";
+  r = root.request("GET", "/admin/auth/user/" + std::to_string(user_id_) + "/history/");
+  EXPECT_NE(r.raw.find("Reset the second factors."), std::string::npos) << r.raw;
+  EXPECT_NE(r.raw.find("totp_enrolled"), std::string::npos) << "her own enrolment is in her history";
+  EXPECT_EQ(notices(auth::kFactorsReset), 1);
+  Browser again = browser();
+  EXPECT_EQ(login(again).body, (json{{"id", user_id_}, {"username", "ada"}})) << "no factor asked any more";
+}
+
 INSTANTIATE_TEST_SUITE_P(Deployments, Mfa, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);
 
 // GATEHOUSE_MFA_REQUIRED=all: a user without a factor enrols before the session is complete.

@@ -42,8 +42,10 @@ TEST_P(DjangoSchema, GatehouseAdoptsDjangosTablesAndBothAuthenticateEachOthersUs
   db::Database db(tdb.url());
   const auto applied = auth::migrate(db);  // adopts: the tables exist already
   EXPECT_EQ(applied, (std::vector<std::string>{"contenttypes.0001_initial", "auth.0001_initial",
-                                               "gatehouse_auth.0001_password_change_required"}))
-      << "Django's tables adopted; Gatehouse's own flag table beside them";
+                                               "gatehouse_auth.0001_password_change_required", "otp_totp.0001_initial",
+                                               "otp_totp.0002_auto_20190420_0723", "otp_static.0001_initial",
+                                               "otp_static.0002_throttling", "gatehouse_auth.0002_security_events"}))
+      << "Django's tables adopted; Gatehouse's own flag table and django-otp's device tables beside them";
   auto conn = db.acquire();
   // Django's own post_migrate made the permissions; Gatehouse finds them.
   EXPECT_EQ(get_permission(*conn, "auth.add_user").name, "Can add user");

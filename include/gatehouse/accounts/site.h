@@ -76,6 +76,10 @@ auth::Outcome complete_enrolment(Site& site, http::Request& req, const std::stri
 std::optional<auth::User> pending_user(Site& site, const http::Request& req);
 // Whether the request's session is pending enrolment (GATEHOUSE_MFA_REQUIRED).
 bool awaiting_enrolment(const http::Request& req);
+// Where a login whose Outcome is pending() goes on: the second step's page
+// (/accounts/login/mfa/), or enrolment (/accounts/mfa/totp/setup/), with
+// `next` (checked there with safe_next).
+std::string second_step_url(const auth::Outcome& o, const std::string& next);
 // Logs `user` in without credentials (after signup: Django's login(request, user)).
 auth::Outcome log_in_user(Site& site, http::Request& req, auth::User user);
 // accounts.logout; the request's session ends (its cookie is deleted).

@@ -53,6 +53,18 @@ inline constexpr const char* kRecoveryCodeUsed = "recovery_code_used";
 inline constexpr const char* kRecoveryCodesRenewed = "recovery_codes_renewed";
 inline constexpr const char* kFactorsReset = "factors_reset";
 
+// A change to a user's factors, kept for the user's history in the admin
+// (gatehouse_security_event; the rows go with the user).
+struct SecurityEvent {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  models::Timestamp time{};
+  std::string event{};           // kFactorEnrolled, ...
+  std::string client_address{};  // who did it, as the request's client ("" for staff: see the admin's audit)
+  static const models::ModelInfo<SecurityEvent>& meta();
+};
+std::vector<db::Migration> security_event_migrations();
+
 struct MfaStatus {
   bool totp = false;
   std::int64_t recovery_codes_remaining = 0;
@@ -81,6 +93,9 @@ class Mfa {
   // A new secret on an unconfirmed device (replacing an earlier unconfirmed
   // one); nullopt when a confirmed device exists (disable it first).
   std::optional<TotpSetup> setup_totp(const User& user);
+  // The unconfirmed device's setup again (a page showing it after a wrong
+  // code), or nullopt when there is none.
+  std::optional<TotpSetup> pending_setup(const User& user);
   // Confirms the pending device with a code from the app: ok carries the
   // user; `codes` receives the 10 new recovery codes. field_errors (code)
   // for a wrong code; throttled as the second step.
@@ -96,7 +111,9 @@ class Mfa {
   void renew_recovery_codes(const User& user, std::string password, const Client& client,
                             std::vector<std::string>& codes, OutcomeDone done);
   // Staff: removes every factor of the user (the next login asks for none,
-  // or for enrolment when it is required) and emails the user.
+  // or for enrolment when it is required) and emails the user, on `conn`
+  // (in the caller's transaction). The caller then ends the user's sessions,
+  // once committed (the session store may use another connection).
   void reset_factors(db::Connection& conn, const User& user);
 
   // ---- the login's second step ----
@@ -114,7 +131,8 @@ class Mfa {
 
  private:
   Outcome finish_pending(sessions::SessionRecord& session, User user, const Client& client);
-  void notify(db::Connection& conn, const User& user, const char* event);
+  // The event row and the email to the user (through the outbox), on `conn`.
+  void notify(db::Connection& conn, const User& user, const char* event, const std::string& address = {});
 
   Accounts& accounts_;
   LoginThrottle& throttle_;
