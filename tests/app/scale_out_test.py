@@ -2,16 +2,22 @@
 """Scale-out: two `gatehouse serve` processes on different ports share one
 PostgreSQL database and one Redis. A session made on one is valid on the
 other, a logout on one ends it on both, a password change on one ends the
-other sessions on both, and failed logins spread over both count toward one
-throttle.
+other sessions on both, failed logins spread over both count toward one
+throttle, and a second-factor code used on one is refused on the other (a
+pending login begun on one is completed on the other).
 
 Usage: scale_out_test.py PATH_TO_GATEHOUSE  (uses GATEHOUSE_TEST_POSTGRES_URL
 and GATEHOUSE_TEST_REDIS_URL, which scripts/test.sh sets)
 """
+import hashlib
+import hmac
 import os
 import secrets
+import struct
 import sys
 import tempfile
+import time
+from base64 import b32decode
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from gatehouse_client import Client, start_server  # noqa: E402
@@ -23,6 +29,56 @@ from checks import Checks  # noqa: E402
 
 checks = Checks("scale-out")
 expect = checks.expect
+
+
+def totp(secret, steps=0):
+    """The app's code for a base32 secret, `steps` time steps from now (RFC 6238, SHA-1, 6 digits)."""
+    key = b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30 + steps), hashlib.sha1).digest()
+    o = mac[19] & 15
+    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def second_factor(port_a, port_b):
+    """Enrols bea on A; a code used on A is refused on B; a pending login from A completes on B."""
+    password = "second factor passphrase 9"
+    bea = Client(port_a)
+    bea.csrf()
+    bea.request("POST", "/api/signup", {"username": "bea", "email": "bea@example.com", "password": password})
+    bea.request("POST", "/api/login", {"username": "bea", "password": password})
+    status, setup, _ = bea.request("POST", "/api/mfa/totp/setup")
+    expect(status == 200, f"setup on A: {status} {setup}")
+    secret = setup["secret"]
+    status, _, _ = bea.request("POST", "/api/mfa/totp/confirm", {"code": totp(secret)})
+    expect(status == 200, f"confirm on A: {status}")
+    one = Client(port_a)
+    one.csrf()
+    status, body, _ = one.request("POST", "/api/login", {"username": "bea", "password": password})
+    expect(status == 200 and body.get("mfa_required") is True, f"the login on A asks for the code: {body}")
+    status, _, _ = one.request("POST", "/api/login/mfa", {"code": totp(secret, 1)})
+    expect(status == 200, f"the next step's code on A: {status}")
+    other = Client(port_b)
+    other.csrf()
+    status, body, _ = other.request("POST", "/api/login", {"username": "bea", "password": password})
+    expect(status == 200 and body.get("mfa_required") is True, f"the login on B asks for the code: {body}")
+    status, body, _ = other.request("POST", "/api/login/mfa", {"code": totp(secret, 1)})
+    expect(status == 400, f"the code A accepted is refused on B (a replay): {status} {body}")
+    # A pending login begun on A, completed on B with a recovery code (another device: no delay).
+    status, codes, _ = bea.request("POST", "/api/mfa/recovery-codes", {"password": password})
+    expect(status == 200 and len(codes.get("recovery_codes", [])) == 10, f"new recovery codes on A: {status}")
+    begun = Client(port_a)
+    begun.csrf()
+    begun.request("POST", "/api/login", {"username": "bea", "password": password})
+    on_b = Client(port_b)
+    on_b.cookies = dict(begun.cookies)
+    status, _, _ = on_b.request("POST", "/api/login/mfa", {"recovery_code": codes["recovery_codes"][0]})
+    expect(status == 200, f"a pending login begun on A completes on B: {status}")
+    expect(on_b.request("GET", "/api/me")[0] == 200, "logged in on B")
+    again = Client(port_a)
+    again.csrf()
+    again.request("POST", "/api/login", {"username": "bea", "password": password})
+    status, _, _ = again.request("POST", "/api/login/mfa", {"recovery_code": codes["recovery_codes"][0]})
+    expect(status == 400, f"that recovery code is refused on A afterwards: {status}")
 
 
 def main():
@@ -96,6 +152,7 @@ def main():
                                            {"username": "ada", "password": "a whole new passphrase 7"})
             expect(status == 429 and int(headers.get("Retry-After", "0")) > 0,
                    f"throttled on {name} after failures spread over both: {status}")
+        second_factor(port_a, port_b)
     finally:
         for p in (a, b):
             p.terminate()
