@@ -15,7 +15,7 @@ RUN_PACKAGES=(
   libboost-dev libcli11-dev libssl-dev libargon2-dev libcrypt-dev libzxcvbn-dev
   libsqlite3-dev libpq-dev libunistring-dev zlib1g-dev nlohmann-json3-dev
   libhiredis-dev libmstch-dev libcurl4-openssl-dev libtomlplusplus-dev
-  libqrencode-dev                           # TOTP enrolment QR codes as SVG
+  libqrencode-dev libcbor-dev               # TOTP enrolment QR codes as SVG; WebAuthn's CBOR
 )
 TEST_PACKAGES=(
   clang libclang-rt-14-dev clang-format   # libFuzzer, the sanitizer runtimes, the clang build

@@ -2,6 +2,7 @@
 // short function over one auth::Mfa operation. A session pending enrolment
 // (GATEHOUSE_MFA_REQUIRED) may set up and confirm an app, and nothing else.
 #include "gatehouse/auth/password_change.h"
+#include "gatehouse/models/field.h"
 #include "gatehouse/web/authentication.h"
 #include "gatehouse/web/session.h"
 #include "shared.h"
@@ -26,12 +27,109 @@ std::optional<auth::User> owner(Site& site, const Request& req, bool enrolling) 
   return std::nullopt;
 }
 
+std::string iso(const models::Timestamp& t) { return models::format_timestamp(t, db::Engine::postgresql); }
+
+json passkey_json(const auth::webauthn::Credential& p) {
+  return {{"id", p.id}, {"name", p.name}, {"created", iso(p.created)},
+          {"last_used", p.last_used ? json(iso(*p.last_used)) : json(nullptr)}};
+}
+
 Response mfa_status(Site& site, Request& req) {
   const auth::User* u = web::user(req);
   if (u == nullptr) return web::not_authenticated();
   const auth::MfaStatus s = site.mfa.status(*u);
-  return json_response(200, {{"totp", s.totp}, {"webauthn", json::array()},
+  json passkeys = json::array();
+  for (const auto& p : s.passkeys) passkeys.push_back(passkey_json(p));
+  return json_response(200, {{"totp", s.totp}, {"webauthn", passkeys},
                              {"recovery_codes_remaining", s.recovery_codes_remaining}});
+}
+
+Response no_passkeys() {
+  return Response::error(409, "passkeys_unavailable", "Passkeys need GATEHOUSE_SITE_URL to name this site.");
+}
+
+// ---- passkeys ----
+
+Response register_begin(Site& site, Request& req) {
+  const auth::User* u = web::user(req);
+  if (u == nullptr) return web::not_authenticated();
+  auto options = site.mfa.begin_registration(*u, web::session(req).for_update());
+  return options ? json_response(200, *options) : no_passkeys();
+}
+
+void register_finish(Site& site, RequestPtr req, Responder respond) {
+  const auth::User* u = web::user(*req);
+  if (u == nullptr) return respond(web::not_authenticated());
+  with_body(req, respond, {}, [&](const json& b) {
+    const auto credential = b.find("credential");
+    if (credential == b.end() || !credential->is_object())
+      return respond(web::field_errors({{"credential", {kRequired}}}));
+    const std::string name = b.contains("name") && b["name"].is_string() ? b["name"].get<std::string>() : "";
+    auth::webauthn::Credential added;
+    const auth::Outcome o = site.mfa.finish_registration(*u, web::session(*req).for_update(), *credential, name,
+                                                         client_of(*req), added);
+    if (!o.ok()) return respond(web::failure(o, kBadCredentials));
+    respond(json_response(201, {{"id", added.id}, {"name", added.name}}));
+  });
+}
+
+std::optional<std::int64_t> passkey_id(Request& req) {
+  try {
+    return std::stoll(req.params["id"]);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+void passkey_rename(Site& site, RequestPtr req, Responder respond) {
+  const auth::User* u = web::user(*req);
+  if (u == nullptr) return respond(web::not_authenticated());
+  with_body(req, respond, {"name"}, [&](const json& b) {
+    const auto id = passkey_id(*req);
+    if (!id || !site.mfa.rename_passkey(*u, *id, text(b, "name")))
+      return respond(Response::error(404, "not_found", "no such passkey"));
+    respond(json_response(200, {{"id", *id}, {"name", text(b, "name").substr(0, 64)}}));
+  });
+}
+
+// DELETE with an optional body {password}: needed when it is the last factor.
+void passkey_remove(Site& site, RequestPtr req, Responder respond) {
+  const auth::User* u = web::user(*req);
+  if (u == nullptr) return respond(web::not_authenticated());
+  std::string password;
+  if (!req->body.empty()) {
+    const json b = json::parse(req->body, nullptr, false);
+    if (b.is_object() && b.contains("password") && b["password"].is_string()) password = b["password"].get<std::string>();
+  }
+  const auto id = passkey_id(*req);
+  if (!id) return respond(Response::error(404, "not_found", "no such passkey"));
+  site.mfa.remove_passkey(*u, *id, password, client_of(*req), [respond](auth::Outcome o) {
+    if (o.kind == auth::Outcome::Kind::bad_credentials) return respond(Response::error(404, "not_found", "no such passkey"));
+    respond(o.ok() ? Response::no_content() : web::failure(o, kBadCredentials, kTooManyLogins));
+  });
+}
+
+// POST /api/login/webauthn/begin {username?}: the username is accepted and
+// not used (the authenticator offers its passkeys), so nothing tells
+// whether a username has any.
+Response login_webauthn_begin(Site& site, Request& req) {
+  auto options = site.mfa.begin_authentication(web::session(req).for_update());
+  return options ? json_response(200, *options) : no_passkeys();
+}
+
+void login_webauthn_finish(Site& site, RequestPtr req, Responder respond) {
+  with_body(req, respond, {}, [&](const json& b) {
+    const auto credential = b.find("credential");
+    if (credential == b.end() || !credential->is_object())
+      return respond(web::field_errors({{"credential", {kRequired}}}));
+    const auth::Outcome o = complete_with_passkey(site, *req, *credential);
+    if (o.kind == auth::Outcome::Kind::bad_credentials)
+      return respond(Response::error(400, "invalid_credential", "The passkey was not accepted. Try again."));
+    if (!o.ok()) return respond(web::failure(o, kBadCredentials, kTooManyLogins));
+    json body = {{"id", o.user->id}, {"username", o.user->username}};
+    if (web::session(*req).get(auth::kPasswordChangeRequiredKey) == "1") body["password_change_required"] = true;
+    respond(json_response(200, body));
+  });
 }
 
 Response totp_setup(Site& site, Request& req) {
@@ -111,6 +209,12 @@ void add_mfa_api_routes(http::Router& router, Site& site) {
   router.post("/api/mfa/totp/disable", async(totp_disable));
   router.post("/api/mfa/recovery-codes", async(recovery_codes));
   router.post("/api/login/mfa", async(login_mfa));
+  router.post("/api/mfa/webauthn/register/begin", sync(register_begin));
+  router.post("/api/mfa/webauthn/register/finish", async(register_finish));
+  router.add("PATCH", "/api/mfa/webauthn/{id}", async(passkey_rename));
+  router.del("/api/mfa/webauthn/{id}", async(passkey_remove));
+  router.post("/api/login/webauthn/begin", sync(login_webauthn_begin));
+  router.post("/api/login/webauthn/finish", async(login_webauthn_finish));
 }
 
 }  // namespace gatehouse::accounts

@@ -2,7 +2,10 @@
 // factors, enrolment of an authenticator app (the QR code drawn on the server
 // as SVG, and the secret as text), and recovery codes shown once. Plain
 // forms, no JavaScript. Each is a short function over one auth::Mfa operation.
+#include <algorithm>
+
 #include "gatehouse/accounts/qr_code.h"
+#include "gatehouse/models/field.h"
 #include "gatehouse/web/authentication.h"
 #include "gatehouse/web/session.h"
 #include "page_parts.h"
@@ -47,10 +50,18 @@ std::string grouped(const std::string& secret) {
 
 // ---- the login's second step --------------------------------------------------------------
 
-Response second_step_page(const Site& site, const Request& req, int status, const std::string& next,
+Response second_step_page(Site& site, const Request& req, int status, const std::string& next,
                           const std::string& error = {}) {
   json c = base(req, "Two-factor authentication");
   c["next"] = next;
+  std::vector<std::string> methods;
+  if (const auto u = pending_user(site, req)) {
+    auto conn = site.db.acquire();
+    methods = auth::second_factor_methods(*conn, u->id);
+  }
+  const auto has = [&](const char* m) { return std::find(methods.begin(), methods.end(), m) != methods.end(); };
+  c["totp"] = has("totp");
+  c["webauthn"] = has("webauthn") && site.mfa.relying_party().has_value();
   c["non_field_errors"] = error.empty() ? json(false) : json{{"list", {error}}};
   return render(site, status, "mfa_login.html", c);
 }
@@ -81,6 +92,15 @@ Response factors_page(Site& site, const Request& req, int status, const std::str
   const auth::MfaStatus s = site.mfa.status(*web::user(req));
   c["totp"] = s.totp;
   c["recovery_codes_remaining"] = s.recovery_codes_remaining;
+  c["any_factor"] = s.totp || !s.passkeys.empty();
+  c["passkeys_enabled"] = site.mfa.relying_party().has_value();
+  json passkeys = json::array();
+  for (const auto& p : s.passkeys)
+    passkeys.push_back({{"id", p.id}, {"name", p.name},
+                        {"created", models::format_timestamp(p.created, db::Engine::postgresql).substr(0, 16)},
+                        {"last_used", p.last_used ? json(models::format_timestamp(*p.last_used, db::Engine::postgresql).substr(0, 16)) : json(false)},
+                        {"needs_password", !s.totp && s.passkeys.size() == 1}});
+  c["passkeys"] = passkeys;
   c["non_field_errors"] = error.empty() ? json(false) : json{{"list", {error}}};
   return render(site, status, "mfa.html", c);
 }
@@ -118,6 +138,26 @@ void with_password(Site& site, const RequestPtr& req, const Responder& respond, 
 }
 
 void disable_post(Site& site, RequestPtr req, Responder respond) { with_password(site, req, respond, false); }
+
+// POST /accounts/mfa/passkeys/<id>/remove/ (the password, when it is the last factor).
+void passkey_remove_post(Site& site, RequestPtr req, Responder respond) {
+  std::int64_t id = 0;
+  try {
+    id = std::stoll(req->params["id"]);
+  } catch (...) {
+    return respond(Response::redirect(kFactors));
+  }
+  site.mfa.remove_passkey(*web::user(*req), id, value(parse_form(*req), "password"), client_of(*req),
+                          [&site, req, respond](auth::Outcome o) {
+                            if (o.ok() || o.kind == auth::Outcome::Kind::bad_credentials)
+                              return respond(Response::redirect(kFactors));
+                            if (o.kind == auth::Outcome::Kind::field_errors)
+                              return respond(factors_page(site, *req, 400, o.errors.begin()->second.front()));
+                            if (o.kind == auth::Outcome::Kind::throttled)
+                              return respond(with_retry(factors_page(site, *req, 429, kTooManyLogins), o));
+                            respond(error_page(site, *req, o));
+                          });
+}
 void renew_post(Site& site, RequestPtr req, Responder respond) { with_password(site, req, respond, true); }
 
 // ---- enrolment ----------------------------------------------------------------------------------
@@ -191,6 +231,7 @@ void add_mfa_pages(http::Router& router, Site& site) {
   router.post(kSetup, bind(site, setup_post));
   router.post("/accounts/mfa/totp/disable/", page(bind(site, disable_post)));
   router.post("/accounts/mfa/recovery-codes/", page(bind(site, renew_post)));
+  router.post("/accounts/mfa/passkeys/{id}/remove/", page(bind(site, passkey_remove_post)));
 }
 
 }  // namespace gatehouse::accounts

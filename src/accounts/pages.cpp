@@ -353,6 +353,12 @@ void add_pages(http::Router& router, Site& site) {
     r.set_header("Cache-Control", "max-age=3600");
     return r;
   }));
+  router.get("/static/gatehouse-webauthn.js", http::sync([&site](Request&) {  // passkeys: the one script
+    Response r = Response::text(200, site.templates->render("gatehouse-webauthn.js", json::object()),
+                                "text/javascript; charset=utf-8");
+    r.set_header("Cache-Control", "max-age=3600");
+    return r;
+  }));
   router.get("/accounts/login/", show_form(site, kLogin));
   router.post("/accounts/login/", bind(site, login_post));
   router.get("/accounts/logout/", show_template(site, "logout.html", "Log out"));  // POST logs out, as Django 5

@@ -79,6 +79,13 @@ auth::Outcome complete_enrolment(Site& site, http::Request& req, const std::stri
   });
 }
 
+auth::Outcome complete_with_passkey(Site& site, http::Request& req, const nlohmann::json& credential) {
+  auth::Outcome o = on_pending(
+      req, [&](sessions::SessionRecord& r) { return site.mfa.finish_authentication(r, credential, client_of(req)); });
+  if (!o.ok() && web::session(req).record() != nullptr) web::session(req).erase(auth::kWebauthnChallenge);  // used up
+  return o;
+}
+
 std::optional<auth::User> pending_user(Site& site, const http::Request& req) {
   const auto* r = web::session(req).record();
   return r != nullptr ? site.mfa.pending_user(*r) : std::nullopt;

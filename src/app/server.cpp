@@ -167,7 +167,8 @@ void AccountsServer::Impl::make_operations(const ServerParts& parts) {
                                .unique_email = config.unique_email,
                                .email_verification = config.email_verification,
                                .mfa_required = config.mfa_required,
-                               .site_name = config.site_name};
+                               .site_name = config.site_name,
+                               .site_url = config.site_url};
   accounts = std::make_unique<auth::Accounts>(
       auth::AccountParts{*db, *store, *pool, *throttle, *forgot_throttle, *reset_throttle, *codes, *signup_throttle,
                         *mfa_throttle},
@@ -233,6 +234,7 @@ AccountsServer::AccountsServer(Config config, ServerParts parts) : impl_(std::ma
       impl_->handler());
   if (cfg.site_url.empty())
     cfg.site_url = "http://" + cfg.bind.substr(0, cfg.bind.rfind(':')) + ":" + std::to_string(impl_->server->port());
+  impl_->site->mfa.set_relying_party(auth::webauthn::RelyingParty::from_site_url(cfg.site_url, cfg.site_name));
   impl_->background = std::make_unique<Background>(*impl_->db, cfg, *impl_->cache, parts.email, *impl_->clock);
 }
 

@@ -124,7 +124,7 @@ std::optional<Outcome> Accounts::second_step(sessions::SessionRecord& session, c
   std::vector<std::string> methods;
   {
     auto c = parts_.db.acquire();
-    methods = otp::methods(*c, user.id);
+    methods = second_factor_methods(*c, user.id);
   }
   const bool enrol = methods.empty() && factor_required(options_.mfa_required, user);
   if (methods.empty() && !enrol) return std::nullopt;

@@ -1,5 +1,7 @@
 #include "gatehouse/auth/mfa.h"
 
+#include <algorithm>
+
 #include "gatehouse/auth/login.h"
 #include "gatehouse/core/encoding.h"
 #include "gatehouse/db/transaction.h"
@@ -63,11 +65,15 @@ std::optional<std::int64_t> as_int(const std::map<std::string, std::string>& dat
 
 }  // namespace
 
-Mfa::Mfa(Accounts& accounts) : accounts_(accounts), throttle_(accounts.parts().mfa_throttle) {}
+Mfa::Mfa(Accounts& accounts)
+    : accounts_(accounts),
+      throttle_(accounts.parts().mfa_throttle),
+      rp_(webauthn::RelyingParty::from_site_url(accounts.options().site_url, accounts.options().site_name)) {}
 
 MfaStatus Mfa::status(const User& user) {
   auto c = accounts_.parts().db.acquire();
-  return {otp::confirmed_totp(*c, user.id).has_value(), otp::recovery_codes_left(*c, user.id)};
+  return {otp::confirmed_totp(*c, user.id).has_value(), otp::recovery_codes_left(*c, user.id),
+          models::Manager<webauthn::Credential>(*c).filter({models::eq("user_id", user.id)}).order_by("id").all()};
 }
 
 std::optional<TotpSetup> Mfa::setup_totp(const User& user) {
@@ -121,7 +127,8 @@ void Mfa::disable_totp(const User& user, std::string password, const Client& cli
     auto c = accounts_.parts().db.acquire();
     db::Transaction tx(*c);
     const bool had = otp::has_otp_device(*c, user.id);
-    otp::remove_totp(*c, user.id, true);
+    const bool passkeys = models::Manager<webauthn::Credential>(*c).exists({models::eq("user_id", user.id)});
+    otp::remove_totp(*c, user.id, !passkeys);  // recovery codes stay while a passkey does
     if (had) notify(*c, user, kFactorDisabled, address);
     tx.commit();
     done(Outcome::success(user));
@@ -133,8 +140,9 @@ void Mfa::renew_recovery_codes(const User& user, std::string password, const Cli
   accounts_.check_password(user, std::move(password), client, done, [this, user, address = client.address, &codes, done] {
     auto c = accounts_.parts().db.acquire();
     db::Transaction tx(*c);
-    if (!otp::confirmed_totp(*c, user.id))
-      return done(Outcome::invalid({{"code", {"Set up an authenticator app before recovery codes."}}}));
+    const auto methods = second_factor_methods(*c, user.id);
+    if (std::find_if(methods.begin(), methods.end(), [](const auto& m) { return m != "recovery_code"; }) == methods.end())
+      return done(Outcome::invalid({{"code", {"Set up an authenticator app or a passkey before recovery codes."}}}));
     codes = otp::new_recovery_codes(*c, user.id, accounts_.options().secret_key);
     notify(*c, user, kRecoveryCodesRenewed, address);
     tx.commit();
@@ -145,6 +153,7 @@ void Mfa::renew_recovery_codes(const User& user, std::string password, const Cli
 void Mfa::reset_factors(db::Connection& conn, const User& user) {
   db::Transaction tx(conn);
   otp::remove_totp(conn, user.id, true);
+  conn.execute("DELETE FROM gatehouse_webauthn_credential WHERE user_id = ?", {db::Value(user.id)});
   notify(conn, user, kFactorsReset);
   tx.commit();
 }

@@ -32,6 +32,7 @@ std::vector<db::Migration> migrations() {
   for (auto& m : password_change_migrations()) out.push_back(std::move(m));  // auth's own table beside Django's
   for (auto& m : otp::migrations()) out.push_back(std::move(m));              // django-otp's devices
   for (auto& m : security_event_migrations()) out.push_back(std::move(m));    // changes to them, for the admin
+  for (auto& m : webauthn::migrations()) out.push_back(std::move(m));         // passkeys
   return out;
 }
 

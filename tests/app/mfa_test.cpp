@@ -15,6 +15,7 @@
 #include "gatehouse/tasks/tasks.h"
 #include "accounts_server.h"
 #include "api_browser.h"
+#include "soft_authenticator.h"
 
 namespace gatehouse::app {
 namespace {
@@ -331,6 +332,78 @@ TEST_P(Mfa, StaffWithAFactorPassItToEnterTheAdminAndStaffCanResetIt) {
   EXPECT_EQ(notices(auth::kFactorsReset), 1);
   Browser again = browser();
   EXPECT_EQ(login(again).body, (json{{"id", user_id_}, {"username", "ada"}})) << "no factor asked any more";
+}
+
+// Passkeys over the API, from a software authenticator (tests/support/soft_authenticator.h).
+TEST_P(Mfa, APasskeyIsASecondFactorAndLogsInAloneWithUserVerification) {
+  testing::SoftAuthenticator key("http://127.0.0.1:" + std::to_string(server_->port()));
+  Browser b = browser();
+  ASSERT_EQ(login(b).status, 200);
+  Reply r = b.request("POST", "/api/mfa/webauthn/register/begin");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["rp"]["id"], "127.0.0.1");
+  const json created = key.create(r.body);
+  r = b.request("POST", "/api/mfa/webauthn/register/finish", json{{"credential", created}, {"name", "laptop"}}.dump());
+  ASSERT_EQ(r.status, 201) << r.raw;
+  const std::int64_t passkey = r.body["id"];
+  EXPECT_EQ(r.body["name"], "laptop");
+  EXPECT_EQ(b.request("POST", "/api/mfa/webauthn/register/finish", json{{"credential", created}}.dump()).status, 400)
+      << "the challenge was used up";
+  r = b.request("GET", "/api/mfa");
+  ASSERT_EQ(r.body["webauthn"].size(), 1u);
+  EXPECT_EQ(r.body["webauthn"][0]["name"], "laptop");
+  EXPECT_TRUE(r.body["webauthn"][0]["last_used"].is_null());
+  EXPECT_EQ(notices(auth::kPasskeyAdded), 1);
+
+  // As the second step.
+  Browser second = browser();
+  r = login(second);
+  EXPECT_EQ(r.body, (json{{"mfa_required", true}, {"methods", {"webauthn"}}}));
+  r = second.request("POST", "/api/login/webauthn/begin", "{}");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["allowCredentials"][0]["id"], key.credential_id_b64());
+  const json assertion = key.get(r.body);
+  r = second.request("POST", "/api/login/webauthn/finish", json{{"credential", assertion}}.dump());
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, (json{{"id", user_id_}, {"username", "ada"}}));
+  EXPECT_EQ(second.request("GET", "/api/me").status, 200);
+
+  // Alone: no password, user verification required.
+  Browser alone = browser();
+  r = alone.request("POST", "/api/login/webauthn/begin", json{{"username", "ada"}}.dump());
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.body["allowCredentials"].empty()) << "the authenticator offers its passkeys; nothing names the user's";
+  EXPECT_EQ(r.body["userVerification"], "required");
+  const json without_uv = key.get(r.body, {.flags = 0x01});
+  EXPECT_EQ(alone.request("POST", "/api/login/webauthn/finish", json{{"credential", without_uv}}.dump()).status, 400)
+      << "presence alone is not enough without a password";
+  r = alone.request("POST", "/api/login/webauthn/begin", "{}");
+  const json good = key.get(r.body);
+  r = alone.request("POST", "/api/login/webauthn/finish", json{{"credential", good}}.dump());
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(alone.request("GET", "/api/me").status, 200);
+  Browser replay = browser();
+  replay.request("POST", "/api/login/webauthn/begin", "{}");
+  EXPECT_EQ(replay.request("POST", "/api/login/webauthn/finish", json{{"credential", good}}.dump()).status, 400)
+      << "a recorded assertion does not answer another challenge";
+  r = replay.request("POST", "/api/login/webauthn/begin", "{}");
+  EXPECT_EQ(replay.request("POST", "/api/login/webauthn/finish",
+                           json{{"credential", key.get(r.body, {.counter = 1})}}.dump()).status, 400)
+      << "a counter that went back: a clone";
+
+  // Named, then removed: the last factor needs the password.
+  r = b.request("PATCH", "/api/mfa/webauthn/" + std::to_string(passkey), json{{"name", "work laptop"}}.dump());
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(b.request("GET", "/api/mfa").body["webauthn"][0]["name"], "work laptop");
+  EXPECT_EQ(b.request("PATCH", "/api/mfa/webauthn/999999", json{{"name", "x"}}.dump()).status, 404);
+  r = b.request("DELETE", "/api/mfa/webauthn/" + std::to_string(passkey));
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_TRUE(r.body["errors"].contains("password"));
+  r = b.request("DELETE", "/api/mfa/webauthn/" + std::to_string(passkey), json{{"password", kPassword}}.dump());
+  EXPECT_EQ(r.status, 204) << r.raw;
+  EXPECT_TRUE(b.request("GET", "/api/mfa").body["webauthn"].empty());
+  Browser after = browser();
+  EXPECT_EQ(login(after).body, (json{{"id", user_id_}, {"username", "ada"}})) << "no factor left";
 }
 
 INSTANTIATE_TEST_SUITE_P(Deployments, Mfa, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);

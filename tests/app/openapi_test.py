@@ -10,8 +10,11 @@ Then two real servers (SQLite, a real SMTP sink):
      each test client has its own X-Forwarded-For address and throttles stay
      apart): every endpoint, every status that a client can provoke, the
      throttles' 429s (by repeated failures: the limits are not
-     configurable), the server's own 400/408/413/431 answers over raw
-     sockets, 405 on every path and 404 on an unknown one;
+     configurable), the second factor (an app enrolled with codes computed
+     here from its secret, the two-step login with an app's code and with a
+     recovery code, the devices' growing delay's 429s), the server's own
+     400/408/413/431 answers over raw sockets, 405 on every path and 404 on
+     an unknown one;
   B  sessions and throttles in a throwaway Redis that the test stops: the
      503s of every endpoint that reaches the cache; POST /api/email/confirm
      (database only) gets its 503 while this test holds the SQLite write lock.
@@ -32,6 +35,9 @@ Usage: openapi_test.py PATH_TO_GATEHOUSE
 Prints "openapi: N responses validated, M/T (path, method, status) triples
 exercised, ..." and exits non-zero on any failure.
 """
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -39,6 +45,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -69,6 +76,9 @@ CANNOT_PROVOKE = {
 NOT_PROVOKED_VARIANTS = [
     "503 error=busy (password hashing queue full: 1024 requests waiting on the hash pool); "
     "the 503 triples are exercised with error=unavailable",
+    "POST /api/login 200 enrolment_required and POST /api/mfa/totp/confirm 200 with id and username "
+    "(GATEHOUSE_MFA_REQUIRED, which these servers do not set); the 200 triples are exercised with a user "
+    "and mfa_required",
 ]
 
 failures = []
@@ -438,6 +448,35 @@ def reset_code(sink, address, after):
     return wait_for(find)
 
 
+def totp(secret, steps=0):
+    """The authenticator app's code for `secret` (base32) `steps` time steps from now (RFC 6238: HOTP over
+    HMAC-SHA-1 of the 30-second step, dynamic truncation, 6 digits)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(time.time() // 30) + steps), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def wrong_code(secret):
+    """Six digits that no step near now (the server takes one either side) makes."""
+    near = {totp(secret, steps) for steps in range(-3, 4)}
+    return next(c for c in ("000000", "111111", "222222", "333333", "444444", "555555", "666666", "777777") if c not in near)
+
+
+def until_throttled(client, path, body, what):
+    """Repeats a wrong code until the answer is 429. The device's growing delay (1 s after a wrong code,
+    then 2, 4, 8) refuses the next request at once; a request that comes too late for it (a slow machine)
+    is one more wrong code (400), and the fifth of those trips the throttle. Each answer is validated."""
+    for i in range(5):
+        r = client.send("POST", path, body)
+        client.validator.check("POST", path, r, "%s %d" % (what, i + 1))
+        if r.status == 429:
+            return r
+        expect(r.status == 400, "%s %d: %s: expected 429 or 400, got %r" % (what, i + 1, path, r))
+    fail("%s: no 429 after 5 wrong codes" % what)
+    return None
+
+
 def concrete(template):
     return template.replace("{id}", "0" * 24)
 
@@ -521,6 +560,7 @@ def run_a(doc, v, gatehouse, tmp, sink):
         slow, started = open_slow(doc, port)
         service_and_anonymous(v, port)
         accounts(v, port, sink)
+        mfa(v, port, sink)
         throttles(v, port, sink)
         routing(doc, v, port)
         server_answers(doc, v, port, slow)
@@ -548,6 +588,11 @@ def service_and_anonymous(v, port):
                 {"old_password": "x", "new_password": "y"})
     anon.expect("DELETE", "/api/sessions/" + "0" * 24, 401, "end a session, anonymous")
     anon.expect("POST", "/api/sessions/end-others", 401, "end the other sessions, anonymous")
+    anon.expect("GET", "/api/mfa", 401, "the second factors, anonymous")
+    anon.expect("POST", "/api/mfa/totp/setup", 401, "an app's setup, anonymous")
+    anon.expect("POST", "/api/mfa/totp/confirm", 401, "an app's confirmation, anonymous", {"code": "123456"})
+    anon.expect("POST", "/api/mfa/totp/disable", 401, "disabling the app, anonymous", {"password": PASSWORD})
+    anon.expect("POST", "/api/mfa/recovery-codes", 401, "new recovery codes, anonymous", {"password": PASSWORD})
     anon.expect("POST", "/api/logout", 204, "logout, anonymous")
 
     # CSRF: every unsafe operation, each way the check fails.
@@ -559,7 +604,12 @@ def service_and_anonymous(v, port):
               ("POST", "/api/password/reset", {"email": "x@example.com", "code": "12345678", "new_password": PASSWORD}),
               ("POST", "/api/email/confirm", {"key": "x"}),
               ("DELETE", "/api/sessions/" + "0" * 24, None),
-              ("POST", "/api/sessions/end-others", None)]
+              ("POST", "/api/sessions/end-others", None),
+              ("POST", "/api/login/mfa", {"code": "123456"}),
+              ("POST", "/api/mfa/totp/setup", None),
+              ("POST", "/api/mfa/totp/confirm", {"code": "123456"}),
+              ("POST", "/api/mfa/totp/disable", {"password": PASSWORD}),
+              ("POST", "/api/mfa/recovery-codes", {"password": PASSWORD})]
     no_cookie = Api(port, v, "192.0.2.2")
     ways = [("no CSRF cookie", no_cookie, {}, True),
             ("no CSRF token", anon, {}, False),
@@ -575,7 +625,8 @@ def service_and_anonymous(v, port):
                        ("/api/login", {"username": "x", "password": "y"}),
                        ("/api/password/forgot", {"email": "x@example.com"}),
                        ("/api/password/reset", {"email": "x@example.com", "code": "1", "new_password": PASSWORD}),
-                       ("/api/email/confirm", {"key": "x"})):
+                       ("/api/email/confirm", {"key": "x"}),
+                       ("/api/login/mfa", {"code": "123456"})):
         anon.expect("POST", path, 415, "form-encoded", raw=b"a=b", content_type="application/x-www-form-urlencoded")
         anon.expect("POST", path, 415, "no Content-Type", raw=json.dumps(body).encode(), content_type=None)
         r = anon.expect("POST", path, 400, "not JSON", raw=b"{not json")
@@ -595,6 +646,11 @@ def service_and_anonymous(v, port):
                     {"email": "nobody@example.com", "code": "12345678", "new_password": PASSWORD})
     expect((r.json or {}).get("error") == "invalid_code", "a wrong code is invalid_code: %r" % r)
     anon.expect("POST", "/api/login", 401, "an unknown user", {"username": "nobody", "password": PASSWORD})
+    r = anon.expect("POST", "/api/login/mfa", 400, "a second step without a first", {"code": "123456"})
+    expect((r.json or {}).get("error") == "invalid_code", "no pending login is invalid_code: %r" % r)
+    r = anon.expect("POST", "/api/login/mfa", 400, "a recovery code without a first step",
+                    {"recovery_code": "aaaa-bbbb-cccc"})
+    expect((r.json or {}).get("error") == "invalid_code", "no pending login is invalid_code: %r" % r)
 
 
 def signed_up(v, port, sink, name, address):
@@ -690,6 +746,98 @@ def accounts(v, port, sink):
     ann.expect("GET", "/api/auth/verify", 401, "verify after logout")
 
 
+def mfa(v, port, sink):
+    """The second factor: an app set up and confirmed with codes computed from its secret, the two-step
+    login (the app's code, a recovery code), new recovery codes, disabling. A device refuses every code
+    for 1 s after a wrong one: no success here follows a failure on the same device within that."""
+    dee, _, _ = signed_up(v, port, sink, "dee", "192.0.2.20")
+    r = dee.expect("GET", "/api/mfa", 200, "no second factor yet")
+    expect(r.json == {"totp": False, "webauthn": [], "recovery_codes_remaining": 0}, "no factor: %r" % r)
+    r = dee.expect("POST", "/api/mfa/totp/confirm", 400, "a code before any setup", {"code": "123456"})
+    expect((r.json or {}).get("errors", {}).get("code") == ["Set up the authenticator app first."], "%r" % r)
+    for path, body in (("/api/mfa/totp/confirm", {"code": "123456"}),
+                       ("/api/mfa/totp/disable", {"password": PASSWORD}),
+                       ("/api/mfa/recovery-codes", {"password": PASSWORD})):
+        dee.expect("POST", path, 415, "form-encoded", raw=b"a=b", content_type="application/x-www-form-urlencoded")
+        dee.expect("POST", path, 415, "no Content-Type", raw=json.dumps(body).encode(), content_type=None)
+        r = dee.expect("POST", path, 400, "not JSON", raw=b"{not json")
+        expect((r.json or {}).get("error") == "malformed_json", "not JSON is malformed_json: %r" % r)
+        dee.expect("POST", path, 400, "a JSON array", raw=b"[1, 2]")
+        first = next(iter(body))
+        r = dee.expect("POST", path, 400, "a field that is not a string", {first: 5})
+        expect((r.json or {}).get("errors", {}).get(first) == ["This field is required."], "%s: %r" % (path, r))
+
+    # Setup, a wrong first code, the device's delay; a new setup is a new device.
+    r = dee.expect("POST", "/api/mfa/totp/setup", 200, "an app's setup", raw=b"not read", content_type="text/plain")
+    secret = (r.json or {}).get("secret", "A" * 32)
+    expect("secret=" + secret + "&" in (r.json or {}).get("otpauth_uri", ""), "the URI carries the secret: %r" % r)
+    r = dee.expect("GET", "/api/mfa", 200, "set up, not confirmed")
+    expect((r.json or {}).get("totp") is False, "the app is not on before its first code: %r" % r)
+    r = dee.expect("POST", "/api/mfa/totp/confirm", 400, "a wrong first code", {"code": wrong_code(secret)})
+    expect("code" in (r.json or {}).get("errors", {}), "the code is named: %r" % r)
+    until_throttled(dee, "/api/mfa/totp/confirm", {"code": wrong_code(secret)}, "a code in the device's delay")
+    r = dee.expect("POST", "/api/mfa/totp/setup", 200, "a new setup")
+    expect((r.json or {}).get("secret") not in (None, secret), "a new secret: %r" % r)
+    secret = (r.json or {}).get("secret", "A" * 32)
+    r = dee.expect("POST", "/api/mfa/totp/confirm", 200, "the app's code", {"code": totp(secret)})
+    codes = (r.json or {}).get("recovery_codes") or ["x"]
+    expect(len(set(codes)) == 10 and set(r.json) == {"recovery_codes"}, "ten recovery codes: %r" % r)
+    r = dee.expect("GET", "/api/mfa", 200, "the app is on")
+    expect(r.json == {"totp": True, "webauthn": [], "recovery_codes_remaining": 10}, "on, 10 codes: %r" % r)
+    dee.expect("POST", "/api/mfa/totp/setup", 409, "a setup with an app on")
+
+    # The two-step login with the app's code (the confirming step is spent: the next one).
+    phone = Api(port, v, "192.0.2.21")
+    phone.send("GET", "/api/csrf")
+    r = phone.expect("POST", "/api/login", 200, "the password of a user with an app",
+                     {"username": "dee", "password": PASSWORD})
+    expect(r.json == {"mfa_required": True, "methods": ["totp", "recovery_code"]}, "a second step: %r" % r)
+    expect(not r.header("Cache-Control"), "a pending session is not logged in: %s" % r.headers)
+    phone.expect("GET", "/api/me", 401, "me, the second step pending")
+    phone.expect("GET", "/api/mfa", 401, "the factors, the second step pending")
+    phone.expect("POST", "/api/mfa/totp/setup", 401, "a setup, the second step pending")
+    r = phone.expect("POST", "/api/login/mfa", 200, "the app's next code", {"code": totp(secret, 1)})
+    expect((r.json or {}).get("username") == "dee" and "password_change_required" not in r.json, "dee: %r" % r)
+    phone.expect("GET", "/api/me", 200, "me after the second step")
+    r = phone.expect("POST", "/api/login/mfa", 400, "the second step again", {"code": totp(secret, 1)})
+    expect((r.json or {}).get("error") == "invalid_code", "no pending login: %r" % r)
+
+    # A wrong code, the app's delay, then a recovery code (another device).
+    tablet = Api(port, v, "192.0.2.22")
+    tablet.send("GET", "/api/csrf")
+    tablet.expect("POST", "/api/login", 200, "the password from a tablet", {"username": "dee", "password": PASSWORD})
+    r = tablet.expect("POST", "/api/login/mfa", 400, "a wrong code", {"code": wrong_code(secret)})
+    expect((r.json or {}).get("error") == "invalid_code", "a wrong code is invalid_code: %r" % r)
+    until_throttled(tablet, "/api/login/mfa", {"code": wrong_code(secret)}, "a code in the app's delay")
+    r = tablet.expect("POST", "/api/login/mfa", 200, "a recovery code, typed in capitals",
+                      {"recovery_code": codes[0].upper()})
+    expect((r.json or {}).get("username") == "dee", "the recovery code logs dee in: %r" % r)
+    r = tablet.expect("GET", "/api/mfa", 200, "a recovery code spent")
+    expect((r.json or {}).get("recovery_codes_remaining") == 9, "nine left: %r" % r)
+
+    # New recovery codes (the old set dies); disabling.
+    r = dee.expect("POST", "/api/mfa/recovery-codes", 400, "new codes, a wrong password", {"password": "not it"})
+    expect("password" in (r.json or {}).get("errors", {}), "the password is named: %r" % r)
+    r = dee.expect("POST", "/api/mfa/recovery-codes", 200, "new recovery codes", {"password": PASSWORD})
+    fresh = (r.json or {}).get("recovery_codes") or []
+    expect(len(set(fresh)) == 10 and not set(fresh) & set(codes), "ten new codes: %r" % r)
+    laptop = Api(port, v, "192.0.2.23")
+    laptop.send("GET", "/api/csrf")
+    laptop.expect("POST", "/api/login", 200, "the password from a laptop", {"username": "dee", "password": PASSWORD})
+    r = laptop.expect("POST", "/api/login/mfa", 400, "a code of the old set", {"recovery_code": codes[1]})
+    expect((r.json or {}).get("error") == "invalid_code", "the old set is dead: %r" % r)
+    r = dee.expect("POST", "/api/mfa/totp/disable", 400, "disabling, a wrong password", {"password": "not it"})
+    expect("password" in (r.json or {}).get("errors", {}), "the password is named: %r" % r)
+    dee.expect("POST", "/api/mfa/totp/disable", 204, "disabling the app", {"password": PASSWORD})
+    r = dee.expect("GET", "/api/mfa", 200, "no second factor again")
+    expect(r.json == {"totp": False, "webauthn": [], "recovery_codes_remaining": 0}, "no factor: %r" % r)
+    r = dee.expect("POST", "/api/mfa/recovery-codes", 400, "new codes without an app", {"password": PASSWORD})
+    expect((r.json or {}).get("errors", {}).get("code") == ["Set up an authenticator app or a passkey before recovery codes."],
+           "no app to recover: %r" % r)
+    r = laptop.expect("POST", "/api/login", 200, "the password, no factor", {"username": "dee", "password": PASSWORD})
+    expect(set(r.json or {}) == {"id", "username"}, "logged in by the password alone: %r" % r)
+
+
 def throttles(v, port, sink):
     # Logins: 5 failures of one client on one identifier.
     c = Api(port, v, "198.51.100.1")
@@ -725,6 +873,14 @@ def throttles(v, port, sink):
         expect("old_password" in (r.json or {}).get("errors", {}), "the old password is named: %r" % r)
     bob.expect("POST", "/api/password/change", 429, "the sixth wrong old password",
                {"old_password": "not it", "new_password": PASSWORD + " new"})
+    # Disabling the second factor and new recovery codes: a wrong password counts as a failed login.
+    cy, _, _ = signed_up(v, port, sink, "cy", "198.51.100.5")
+    for i in range(5):
+        path = ("/api/mfa/totp/disable", "/api/mfa/recovery-codes")[i % 2]
+        r = cy.expect("POST", path, 400, "a wrong password %d" % (i + 1), {"password": "not it"})
+        expect("password" in (r.json or {}).get("errors", {}), "the password is named: %r" % r)
+    cy.expect("POST", "/api/mfa/totp/disable", 429, "disabling the app after 5 wrong passwords", {"password": PASSWORD})
+    cy.expect("POST", "/api/mfa/recovery-codes", 429, "new recovery codes after 5 wrong passwords", {"password": PASSWORD})
 
 
 class Redis:
@@ -782,6 +938,12 @@ def run_b(v, gatehouse, tmp, sink):
                 ("POST", "/api/password/reset", {"email": "uma@example.com", "code": "12345678", "new_password": PASSWORD}),
                 ("DELETE", "/api/sessions/" + sid, None),
                 ("POST", "/api/sessions/end-others", None),
+                ("GET", "/api/mfa", None),
+                ("POST", "/api/mfa/totp/setup", None),
+                ("POST", "/api/mfa/totp/confirm", {"code": "123456"}),
+                ("POST", "/api/mfa/totp/disable", {"password": PASSWORD}),
+                ("POST", "/api/mfa/recovery-codes", {"password": PASSWORD}),
+                ("POST", "/api/login/mfa", {"code": "123456"}),
                 ("POST", "/api/logout", None)):
             r = uma.expect(method, path, 503, "Redis down", body)
             if method != "HEAD":

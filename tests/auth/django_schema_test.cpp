@@ -44,7 +44,8 @@ TEST_P(DjangoSchema, GatehouseAdoptsDjangosTablesAndBothAuthenticateEachOthersUs
   EXPECT_EQ(applied, (std::vector<std::string>{"contenttypes.0001_initial", "auth.0001_initial",
                                                "gatehouse_auth.0001_password_change_required", "otp_totp.0001_initial",
                                                "otp_totp.0002_auto_20190420_0723", "otp_static.0001_initial",
-                                               "otp_static.0002_throttling", "gatehouse_auth.0002_security_events"}))
+                                               "otp_static.0002_throttling", "gatehouse_auth.0002_security_events",
+                                               "gatehouse_auth.0003_webauthn_credentials"}))
       << "Django's tables adopted; Gatehouse's own flag table and django-otp's device tables beside them";
   auto conn = db.acquire();
   // Django's own post_migrate made the permissions; Gatehouse finds them.

@@ -73,13 +73,14 @@ export function launchChromium() {
   return chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 }
 
-// A browser context with JavaScript disabled in which every console error
+// A browser context with JavaScript disabled (unless options.javaScriptEnabled) in which every console error
 // (Chromium reports CSP violations there, and every resource that failed to
 // load), warning about the Content Security Policy, uncaught page error and
 // failed request is a failure, named with `label`. The one exception is
 // Chromium's own /favicon.ico request: no page asks for it.
 export async function strictContext(browser, label, options = {}) {
-  const context = await browser.newContext({ ...options, javaScriptEnabled: false });
+  // JavaScript stays off unless a test asks for it (the passkey script is the site's only one).
+  const context = await browser.newContext({ ...options, javaScriptEnabled: options.javaScriptEnabled === true });
   const favicon = (url) => { try { return new URL(url).pathname === "/favicon.ico"; } catch { return false; } };
   context.on("console", (m) => {
     const text = m.text();

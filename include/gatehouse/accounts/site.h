@@ -69,6 +69,9 @@ void log_in(Site& site, const http::RequestPtr& req, auth::Credentials credentia
 // session; on success it becomes the request's session and user (a new key,
 // a new CSRF secret).
 auth::Outcome complete_login(Site& site, http::Request& req, const auth::SecondFactor& factor);
+// A passkey's assertion (the browser's PublicKeyCredential as JSON): the
+// pending login's second step, or a passkey alone; as complete_login.
+auth::Outcome complete_with_passkey(Site& site, http::Request& req, const nlohmann::json& credential);
 // Enrolment a pending session must do first: confirms the TOTP device and completes the login.
 auth::Outcome complete_enrolment(Site& site, http::Request& req, const std::string& code,
                                  std::vector<std::string>& codes);

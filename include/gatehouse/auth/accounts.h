@@ -71,6 +71,7 @@ struct AccountOptions {
   EmailVerification email_verification = EmailVerification::none;
   MfaRequirement mfa_required = MfaRequirement::none;
   std::string site_name = "Gatehouse";  // the issuer authenticator apps show (GATEHOUSE_SITE_NAME)
+  std::string site_url{};               // passkeys' relying party (GATEHOUSE_SITE_URL); empty: no passkeys
 };
 
 struct SignupForm {

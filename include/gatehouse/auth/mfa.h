@@ -32,8 +32,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "gatehouse/auth/accounts.h"
 #include "gatehouse/auth/otp.h"
+#include "gatehouse/auth/webauthn.h"
 
 namespace gatehouse::auth {
 
@@ -43,6 +46,8 @@ inline constexpr const char* kPendingHash = "_mfa_pending_hash";
 inline constexpr const char* kPendingUntil = "_mfa_pending_until";  // Unix seconds
 inline constexpr const char* kPendingEnrolment = "_mfa_pending_enrolment";
 inline constexpr std::chrono::seconds kPendingLifetime{300};
+// A WebAuthn challenge in the session: "<purpose> <challenge> <unix seconds until>", single use.
+inline constexpr const char* kWebauthnChallenge = "_webauthn_challenge";
 
 // The outbox job that emails a user about a change to their factors
 // ({"user_id": N, "event": one of the kFactor* below}).
@@ -52,6 +57,8 @@ inline constexpr const char* kFactorDisabled = "totp_disabled";
 inline constexpr const char* kRecoveryCodeUsed = "recovery_code_used";
 inline constexpr const char* kRecoveryCodesRenewed = "recovery_codes_renewed";
 inline constexpr const char* kFactorsReset = "factors_reset";
+inline constexpr const char* kPasskeyAdded = "passkey_added";
+inline constexpr const char* kPasskeyRemoved = "passkey_removed";
 
 // A change to a user's factors, kept for the user's history in the admin
 // (gatehouse_security_event; the rows go with the user).
@@ -68,7 +75,11 @@ std::vector<db::Migration> security_event_migrations();
 struct MfaStatus {
   bool totp = false;
   std::int64_t recovery_codes_remaining = 0;
+  std::vector<webauthn::Credential> passkeys{};
 };
+
+// Every second factor the user has: otp::methods, and "webauthn" for passkeys.
+std::vector<std::string> second_factor_methods(db::Connection& conn, std::int64_t user_id);
 
 struct TotpSetup {
   std::string secret;       // base32, as an app takes it typed
@@ -116,6 +127,35 @@ class Mfa {
   // once committed (the session store may use another connection).
   void reset_factors(db::Connection& conn, const User& user);
 
+  // ---- passkeys (WebAuthn) ----
+  // Registration: creation options for the user, the challenge kept in
+  // `session` (the caller saves it); nullopt when GATEHOUSE_SITE_URL names
+  // no relying party.
+  std::optional<nlohmann::json> begin_registration(const User& user, sessions::SessionRecord& session);
+  // Checks the browser's answer against the session's challenge (used up
+  // either way) and stores the passkey; ok carries the user, `added` the row.
+  // field_errors (credential, name) for anything refused.
+  Outcome finish_registration(const User& user, sessions::SessionRecord& session, const nlohmann::json& credential,
+                              const std::string& name, const Client& client, webauthn::Credential& added);
+  // Renames one of the user's passkeys (false: not theirs).
+  bool rename_passkey(const User& user, std::int64_t id, const std::string& name);
+  // Removes one of the user's passkeys; when it is their last factor, only
+  // with the right password (field_errors password), else `password` is
+  // not needed. bad_credentials: no such passkey of theirs.
+  void remove_passkey(const User& user, std::int64_t id, std::string password, const Client& client, OutcomeDone done);
+  // Authentication: request options for the session's pending login (its
+  // user's passkeys), or, without one, for a passkey alone (the
+  // authenticator offers its discoverable credentials; user verification
+  // required). The challenge is kept in `session`.
+  std::optional<nlohmann::json> begin_authentication(sessions::SessionRecord& session);
+  // Completes the pending login with a passkey, or logs in with a passkey
+  // alone. bad_credentials for every refusal; throttled.
+  Outcome finish_authentication(sessions::SessionRecord& session, const nlohmann::json& credential, const Client& client);
+  // The relying party, from the accounts' site_url (nullopt: none, passkeys are off).
+  const std::optional<webauthn::RelyingParty>& relying_party() const noexcept { return rp_; }
+  // For a server that learns its URL once it listens; call before serving.
+  void set_relying_party(std::optional<webauthn::RelyingParty> rp) { rp_ = std::move(rp); }
+
   // ---- the login's second step ----
   // Completes a pending login (see above). bad_credentials: no pending login,
   // expired, or a wrong code (one answer for all); throttled.
@@ -134,8 +174,14 @@ class Mfa {
   // The event row and the email to the user (through the outbox), on `conn`.
   void notify(db::Connection& conn, const User& user, const char* event, const std::string& address = {});
 
+  std::optional<std::string> take_challenge(sessions::SessionRecord& session, const std::string& purpose);
+  void keep_challenge(sessions::SessionRecord& session, const std::string& purpose, const std::string& challenge);
+  Outcome passkey_alone(sessions::SessionRecord& session, const webauthn::Credential& passkey,
+                        const webauthn::Asserted& asserted, const Client& client);
+
   Accounts& accounts_;
   LoginThrottle& throttle_;
+  std::optional<webauthn::RelyingParty> rp_;
 };
 
 }  // namespace gatehouse::auth
