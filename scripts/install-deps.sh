@@ -28,6 +28,7 @@ TEST_PACKAGES=(
   wrk gunicorn                                           # bench/http: load generator and the Django peer
   nginx-light openssl                                    # TLS-terminating reverse proxy in front (tests/app/nginx_test.py)
   python3-jsonschema python3-yaml                        # responses checked against docs/openapi.yaml
+  python3-cryptography                                   # openapi_test.py's software passkey authenticator (ES256)
   doxygen                                                # the API reference (the docs target)
   systemd adduser                                        # the .deb: systemd-analyze verify, its postinst
   dpkg-dev file                                          # the .deb: dpkg-shlibdeps (its Depends), the file command CPack runs

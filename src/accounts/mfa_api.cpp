@@ -53,6 +53,7 @@ Response no_passkeys() {
 Response register_begin(Site& site, Request& req) {
   const auth::User* u = web::user(req);
   if (u == nullptr) return web::not_authenticated();
+  if (!site.mfa.relying_party()) return no_passkeys();
   auto options = site.mfa.begin_registration(*u, web::session(req).for_update());
   return options ? json_response(200, *options) : no_passkeys();
 }
@@ -73,12 +74,11 @@ void register_finish(Site& site, RequestPtr req, Responder respond) {
   });
 }
 
+// The {id} of the path: digits only ("1abc" names no passkey).
 std::optional<std::int64_t> passkey_id(Request& req) {
-  try {
-    return std::stoll(req.params["id"]);
-  } catch (...) {
-    return std::nullopt;
-  }
+  const std::string& text = req.params["id"];
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoll(text);
 }
 
 void passkey_rename(Site& site, RequestPtr req, Responder respond) {
@@ -88,7 +88,10 @@ void passkey_rename(Site& site, RequestPtr req, Responder respond) {
     const auto id = passkey_id(*req);
     if (!id || !site.mfa.rename_passkey(*u, *id, text(b, "name")))
       return respond(Response::error(404, "not_found", "no such passkey"));
-    respond(json_response(200, {{"id", *id}, {"name", text(b, "name").substr(0, 64)}}));
+    const auto s = site.mfa.status(*u);  // the name as stored (cut, or the fallback)
+    for (const auto& p : s.passkeys)
+      if (p.id == *id) return respond(json_response(200, {{"id", p.id}, {"name", p.name}}));
+    respond(Response::error(404, "not_found", "no such passkey"));
   });
 }
 
@@ -113,6 +116,7 @@ void passkey_remove(Site& site, RequestPtr req, Responder respond) {
 // not used (the authenticator offers its passkeys), so nothing tells
 // whether a username has any.
 Response login_webauthn_begin(Site& site, Request& req) {
+  if (!site.mfa.relying_party()) return no_passkeys();  // before any session is made
   auto options = site.mfa.begin_authentication(web::session(req).for_update());
   return options ? json_response(200, *options) : no_passkeys();
 }

@@ -78,7 +78,9 @@ Response reset_factors(accounts::Site& site, Request& req) {
     site.mfa.reset_factors(*conn, *u);
     record(*conn, req, *staff_user(req), user_admin(), u->id, u->username, Action::change,
            "Reset the second factors.",
-           {{"totp", {before.totp, false}}, {"recovery_codes", {before.recovery_codes_remaining, 0}}});
+           {{"totp", {before.totp, false}},
+            {"recovery_codes", {before.recovery_codes_remaining, 0}},
+            {"passkeys", {before.passkeys.size(), 0}}});
     tx.commit();
   }
   site.sessions.remove_for_user(u->id);  // a session the lost device opened ends too
@@ -113,9 +115,12 @@ json throttle_panel(accounts::Site& site, const auth::User& user) {
 
 json mfa_panel(accounts::Site& site, const auth::User& user, bool read_only) {
   const auth::MfaStatus s = site.mfa.status(user);
+  json passkeys = json::array();
+  for (const auto& p : s.passkeys) passkeys.push_back(p.name);
   return {{"totp", s.totp},
           {"recovery_codes", s.recovery_codes_remaining},
-          {"any", s.totp || s.recovery_codes_remaining > 0},
+          {"passkeys", passkeys},
+          {"any", s.totp || s.recovery_codes_remaining > 0 || !s.passkeys.empty()},
           {"action", read_only ? json(false) : json(user_admin().url(std::to_string(user.id) + "/mfa/reset/"))}};
 }
 

@@ -49,6 +49,8 @@ std::string notice_text(const std::string& event, const std::string& site) {
   if (event == auth::kFactorDisabled) return "The second factor of your " + site + " account was turned off.";
   if (event == auth::kRecoveryCodeUsed) return "A recovery code was used to log in to your " + site + " account.";
   if (event == auth::kRecoveryCodesRenewed) return "New recovery codes were made for your " + site + " account; the old ones no longer work.";
+  if (event == auth::kPasskeyAdded) return "A passkey was added to your " + site + " account.";
+  if (event == auth::kPasskeyRemoved) return "A passkey was removed from your " + site + " account.";
   if (event == auth::kFactorsReset) return "Staff removed the second factors of your " + site + " account; you may set one up again.";
   return "The security settings of your " + site + " account changed.";
 }

@@ -3,6 +3,8 @@
 // ceremonies; this file keeps the challenges and the rows).
 #include <nlohmann/json.hpp>
 
+#include <unistr.h>
+
 #include <algorithm>
 
 #include "gatehouse/auth/login.h"
@@ -16,6 +18,18 @@ namespace {
 
 const std::string kRefusedPasskey = "The passkey could not be registered. Try again.";
 constexpr std::chrono::seconds kChallengeLifetime{300};
+
+// A passkey's name as shown: at most 64 characters (not bytes: a cut never
+// splits a UTF-8 sequence), `fallback` when empty or not UTF-8.
+std::string passkey_name(const std::string& name, const char* fallback = "Passkey") {
+  if (name.empty() || u8_check(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()) != nullptr) return fallback;
+  std::size_t i = 0;
+  for (std::size_t seen = 0; i < name.size(); ++i) {
+    if ((static_cast<unsigned char>(name[i]) & 0xC0u) == 0x80u) continue;  // a continuation byte
+    if (seen++ == 64) break;
+  }
+  return name.substr(0, i);
+}
 
 std::int64_t unix_seconds(const core::Clock& clock) {
   return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
@@ -80,7 +94,7 @@ Outcome Mfa::finish_registration(const User& user, sessions::SessionRecord& sess
                                  const std::string& name, const Client& client, webauthn::Credential& added) {
   const auto challenge = take_challenge(session, "register");
   if (!rp_ || !challenge) return Outcome::invalid({{"credential", {"Start the registration again."}}});
-  const std::string shown = name.empty() ? "Passkey" : name.substr(0, 64);
+  const std::string shown = passkey_name(name);
   std::string why;
   const auto registered = webauthn::verify_registration(*rp_, *challenge, credential, &why);
   if (!registered) return Outcome::invalid({{"credential", {kRefusedPasskey + " (" + why + ")"}}});
@@ -110,7 +124,7 @@ Outcome Mfa::finish_registration(const User& user, sessions::SessionRecord& sess
 bool Mfa::rename_passkey(const User& user, std::int64_t id, const std::string& name) {
   auto c = accounts_.parts().db.acquire();
   const auto r = c->execute("UPDATE gatehouse_webauthn_credential SET name = ? WHERE id = ? AND user_id = ?",
-                            {db::Value(name.substr(0, 64)), db::Value(id), db::Value(user.id)});
+                            {db::Value(passkey_name(name)), db::Value(id), db::Value(user.id)});
   return r.affected == 1;
 }
 
@@ -179,6 +193,10 @@ Outcome Mfa::finish_authentication(sessions::SessionRecord& session, const nlohm
                            webauthn::user_of_handle(asserted->user_handle) == passkey->user_id;
     if (!asserted || !handle_ok || (!pending && !asserted->user_verified)) {
       throttle_.record_failure(account, client.address);
+      LoginFailedEvent e;  // cleansed, as a wrong password's
+      e.credentials = {{"username", pending ? pending->username : std::string()}, {"credential", "********"}};
+      e.client = &client;
+      user_login_failed.send_robust(signals::Sender::of<User>(), e);
       return Outcome::refused();
     }
     {
@@ -206,6 +224,8 @@ Outcome Mfa::passkey_alone(sessions::SessionRecord& session, const webauthn::Cre
     auto c = accounts_.parts().db.acquire();
     user = models::Manager<User>(*c).find({models::eq("id", passkey.user_id)});
     address_ok = user && accounts_.address_ok(*c, *user);
+    // The passkey was right: send the confirmation link again, as a right password does.
+    if (user && user->is_active && !address_ok && !user->email.empty()) accounts_.send_confirmation(*c, *user);
   }
   if (!user || !user->is_active) return Outcome::refused();
   if (!address_ok) return Outcome{Outcome::Kind::unconfirmed, {}, {}, {}, user, {}};

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gatehouse/auth/password_change.h"
+#include "gatehouse/auth/pending.h"
 #include "gatehouse/auth/permissions.h"
 #include "gatehouse/web/authentication.h"
 #include "gatehouse/web/responses.h"
@@ -22,7 +23,11 @@ http::Response refuse_anonymous(const http::Request& req, Audience audience) {
   if (audience == Audience::api) return not_authenticated();
   std::string next = req.path;
   if (!req.query.empty()) next += "?" + req.query;
-  return http::Response::redirect("/accounts/login/?next=" + http::percent_encode(next));
+  // A session waiting for its second factor (auth/pending.h) goes to that step, not back to the password.
+  web::Session& s = web::session(req);
+  const char* login = "/accounts/login/";
+  if (s.get(auth::kPendingUser)) login = s.get(auth::kPendingEnrolment) ? "/accounts/mfa/totp/setup/" : "/accounts/login/mfa/";
+  return http::Response::redirect(std::string(login) + "?next=" + http::percent_encode(next));
 }
 
 const auth::User* Access::user(const http::Request& request) const { return web::user(request); }

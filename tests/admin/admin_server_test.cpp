@@ -1,7 +1,7 @@
 // The admin over HTTP on every deployment: what the browser test does not
 // reach — a staff member without permissions, the login throttle (the
 // browser test turns it off to seed users), deactivation ending sessions,
-// effective permissions, and the send-reset action through the outbox.
+// effective permissions, the send-reset action through the outbox, and groups.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -128,6 +128,52 @@ TEST_P(AdminServer, EffectivePermissionsSayWhyAndTheResetActionUsesTheOutbox) {
   const db::Result jobs = c->execute("SELECT payload FROM gatehouse_task WHERE name = ?", {db::Value(auth::kPasswordLinkJob)});
   ASSERT_EQ(jobs.rows.size(), 1u);
   EXPECT_EQ(jobs.rows[0][0].as_text(), R"({"email":"ada@example.com"})");
+}
+
+// Groups: add with permissions (labelled by app and model, as Django's),
+// list and search, change, history, delete with its confirmation.
+TEST_P(AdminServer, GroupsAreAddedSearchedChangedAndDeleted) {
+  make_user("root", true, true);
+  std::int64_t add_user = 0, view_user = 0;
+  {
+    auto c = server_->database().acquire();
+    add_user = auth::get_permission(*c, "auth.add_user").id;
+    view_user = auth::get_permission(*c, "auth.view_user").id;
+  }
+  Browser b = admin_login("root");
+  Reply r = b.request("GET", "/admin/auth/group/add/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.raw.find(">Authentication and Authorization | user | Can add user</option>"), std::string::npos)
+      << "permissions are labelled app | model | name";
+  r = b.request("POST", "/admin/auth/group/add/", "name=editors&permissions=" + std::to_string(add_user) + "&_save=Save", kForm);
+  ASSERT_EQ(r.status, 302) << r.raw;
+  EXPECT_NE(r.raw.find("Location: /admin/auth/group/"), std::string::npos);
+  r = b.request("GET", "/admin/auth/group/");
+  EXPECT_NE(r.raw.find("was added successfully."), std::string::npos);
+  EXPECT_NE(r.raw.find(">editors</a>"), std::string::npos);
+  EXPECT_NE(b.request("GET", "/admin/auth/group/?q=edit").raw.find(">editors</a>"), std::string::npos);
+  EXPECT_EQ(b.request("GET", "/admin/auth/group/?q=zzz").raw.find(">editors</a>"), std::string::npos);
+  std::int64_t id = 0;
+  {
+    auto c = server_->database().acquire();
+    id = c->execute("SELECT id FROM auth_group WHERE name = 'editors'").scalar().as_int();
+  }
+  const std::string change = "/admin/auth/group/" + std::to_string(id) + "/change/";
+  r = b.request("GET", change);
+  EXPECT_NE(r.raw.find("value=\"" + std::to_string(add_user) + "\" selected"), std::string::npos);
+  r = b.request("POST", change, "name=writers&permissions=" + std::to_string(add_user) + "&permissions=" +
+                                    std::to_string(view_user) + "&_save=Save", kForm);
+  ASSERT_EQ(r.status, 302) << r.raw;
+  r = b.request("GET", "/admin/auth/group/" + std::to_string(id) + "/history/");
+  EXPECT_NE(r.raw.find("Changed Name and Permissions."), std::string::npos) << r.raw;
+  r = b.request("GET", "/admin/auth/group/" + std::to_string(id) + "/delete/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.raw.find("Are you sure you want to delete the group “writers”?"), std::string::npos) << r.raw;
+  r = b.request("POST", "/admin/auth/group/" + std::to_string(id) + "/delete/", "post=yes", kForm);
+  ASSERT_EQ(r.status, 302) << r.raw;
+  r = b.request("GET", "/admin/auth/group/");
+  EXPECT_NE(r.raw.find("The group “writers” was deleted successfully."), std::string::npos);
+  EXPECT_EQ(r.raw.find(">writers</a>"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Deployments, AdminServer, ::testing::ValuesIn(testing::all_deployments()), testing::deployment_name);

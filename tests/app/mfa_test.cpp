@@ -277,7 +277,10 @@ TEST_P(Mfa, ThePagesEnrolAndAskForTheSecondStepWithoutJavaScript) {
   r = next.request("POST", "/accounts/login/", form_body({{"username", "ada"}, {"password", kPassword}, {"next", "/accounts/mfa/"}}), kForm);
   ASSERT_EQ(r.status, 302);
   EXPECT_NE(r.raw.find("Location: /accounts/login/mfa/?next=/accounts/mfa/"), std::string::npos) << r.raw;
-  EXPECT_EQ(next.request("GET", "/accounts/profile/").status, 302) << "not logged in yet";
+  r = next.request("GET", "/accounts/profile/");
+  EXPECT_EQ(r.status, 302) << "not logged in yet";
+  EXPECT_NE(r.raw.find("Location: /accounts/login/mfa/?next=/accounts/profile/"), std::string::npos)
+      << "a protected page sends a pending session to its second step: " << r.raw;
   r = next.request("GET", "/accounts/login/mfa/?next=/accounts/mfa/");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.raw.find("name=\"recovery_code\""), std::string::npos);

@@ -12,12 +12,22 @@ Then two real servers (SQLite, a real SMTP sink):
      throttles' 429s (by repeated failures: the limits are not
      configurable), the second factor (an app enrolled with codes computed
      here from its secret, the two-step login with an app's code and with a
-     recovery code, the devices' growing delay's 429s), the server's own
-     400/408/413/431 answers over raw sockets, 405 on every path and 404 on
-     an unknown one;
+     recovery code, the devices' growing delay's 429s), passkeys (a software
+     WebAuthn authenticator here: an ES256 key from python3-cryptography, the
+     `none` attestation and the COSE key in CBOR encoded by hand, for the
+     origin and RP ID the server derives from the address it listens on:
+     registration, the two-step login with a passkey, a passkey alone, each
+     check's refusal, removal, and a passkey alone for an address that is no
+     longer confirmed, changed behind the server's back in its SQLite
+     database as Django's admin on the same database would), the server's
+     own 400/408/413/431 answers over raw sockets, 405 on every path and 404
+     on an unknown one;
   B  sessions and throttles in a throwaway Redis that the test stops: the
      503s of every endpoint that reaches the cache; POST /api/email/confirm
      (database only) gets its 503 while this test holds the SQLite write lock.
+     Its GATEHOUSE_SITE_URL has user information in it
+     (http://gatehouse@127.0.0.1), which names no WebAuthn relying party:
+     passkeys are off there, the 409 `passkeys_unavailable`s.
 
 Each answer is validated against the document's response for its (path,
 method, status): a status the document does not list is a failure; the body
@@ -53,6 +63,8 @@ import time
 
 import jsonschema
 import yaml
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -477,6 +489,114 @@ def until_throttled(client, path, body, what):
     return None
 
 
+# ---- passkeys: a software WebAuthn authenticator ------------------------------------------
+
+def site_origin(port):
+    """The origin of a server without GATEHOUSE_SITE_URL: `gatehouse serve` makes its site URL http://<bind
+    host>:<port> (start_server binds 127.0.0.1), so the RP ID is 127.0.0.1."""
+    return "http://127.0.0.1:%d" % port
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def cbor(value):
+    """CBOR (RFC 8949) of what an authenticator sends: maps, byte strings, text strings and integers
+    (negative ones too: the COSE labels), each in its shortest head."""
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for extra, fmt in ((24, ">B"), (25, ">H"), (26, ">I"), (27, ">Q")):
+            if n < 1 << (8 * struct.calcsize(fmt)):
+                return bytes([major << 5 | extra]) + struct.pack(fmt, n)
+        raise ValueError("an integer too large for CBOR")
+    if isinstance(value, bool):
+        raise TypeError("no booleans here")
+    if isinstance(value, int):
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, str):
+        return head(3, len(value.encode())) + value.encode()
+    if isinstance(value, dict):
+        return head(5, len(value)) + b"".join(cbor(k) + cbor(v) for k, v in value.items())
+    raise TypeError("no CBOR for %r" % (value,))
+
+
+class Authenticator:
+    """One passkey: an ES256 (P-256) key and a random credential id. create() and get() answer the options
+    of the server's begin calls as a browser hands the PublicKeyCredential to the page (JSON, binary members
+    in base64url): a `none` attestation, and assertions signed over authenticatorData || SHA-256(clientDataJSON)
+    with a signature counter that grows each time."""
+
+    def __init__(self, origin):
+        self.origin = origin
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = os.urandom(16)
+        self.id = b64url(self.credential_id)
+        self.count = 0
+        self.user_handle = b""
+
+    def descriptor(self):
+        return {"type": "public-key", "id": self.id}
+
+    def client_data(self, kind, options, origin):
+        return json.dumps({"type": kind, "challenge": options.get("challenge", ""), "origin": origin or self.origin,
+                           "crossOrigin": False}).encode()
+
+    def auth_data(self, rp_id, flags):
+        """rpIdHash | flags | signCount (big-endian)."""
+        self.count += 1
+        return hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + struct.pack(">I", self.count)
+
+    def credential(self, response):
+        return {"id": self.id, "rawId": self.id, "type": "public-key", "response": response}
+
+    def create(self, options, origin=None):
+        """navigator.credentials.create(): flags UP|UV|AT, no AAGUID, the COSE EC2 key {kty 2, alg -7, crv 1, x, y}."""
+        self.user_handle = unb64url(options.get("user", {}).get("id", ""))
+        numbers = self.key.public_key().public_numbers()
+        cose = cbor({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
+        auth = (self.auth_data(options.get("rp", {}).get("id", ""), 0x45) + bytes(16) +
+                struct.pack(">H", len(self.credential_id)) + self.credential_id + cose)
+        return self.credential({
+            "clientDataJSON": b64url(self.client_data("webauthn.create", options, origin)),
+            "attestationObject": b64url(cbor({"fmt": "none", "attStmt": {}, "authData": auth}))})
+
+    def get(self, options, flags=0x05, bad_signature=False):
+        """navigator.credentials.get(): flags UP|UV unless told (0x01: present, not verified); a DER ECDSA
+        signature, one bit of it flipped with `bad_signature`."""
+        client = self.client_data("webauthn.get", options, None)
+        auth = self.auth_data(options.get("rpId", ""), flags)
+        signature = self.key.sign(auth + hashlib.sha256(client).digest(), ec.ECDSA(hashes.SHA256()))
+        if bad_signature:
+            signature = signature[:-1] + bytes([signature[-1] ^ 1])
+        return self.credential({"clientDataJSON": b64url(client), "authenticatorData": b64url(auth),
+                                "signature": b64url(signature), "userHandle": b64url(self.user_handle)})
+
+
+def register_passkey(client, authenticator, what, name=None):
+    """Registers `authenticator` for the client's logged-in user; returns the passkey's id."""
+    r = client.expect("POST", "/api/mfa/webauthn/register/begin", 200, what + ": the options")
+    body = {"credential": authenticator.create(r.json or {})}
+    if name is not None:
+        body["name"] = name
+    r = client.expect("POST", "/api/mfa/webauthn/register/finish", 201, what, body)
+    return (r.json or {}).get("id", 0)
+
+
+def passkey_login(client, authenticator, status, what, **how):
+    """POST /api/login/webauthn/begin, then /finish with the authenticator's answer; the finish's Reply."""
+    r = client.expect("POST", "/api/login/webauthn/begin", 200, what + ": the options", {})
+    return client.expect("POST", "/api/login/webauthn/finish", status, what,
+                         {"credential": authenticator.get(r.json or {}, **how)})
+
+
 def concrete(template):
     return template.replace("{id}", "0" * 24)
 
@@ -561,6 +681,7 @@ def run_a(doc, v, gatehouse, tmp, sink):
         service_and_anonymous(v, port)
         accounts(v, port, sink)
         mfa(v, port, sink)
+        passkeys(v, port, sink, os.path.join(tmp, "a.sqlite3"))
         throttles(v, port, sink)
         routing(doc, v, port)
         server_answers(doc, v, port, slow)
@@ -593,6 +714,10 @@ def service_and_anonymous(v, port):
     anon.expect("POST", "/api/mfa/totp/confirm", 401, "an app's confirmation, anonymous", {"code": "123456"})
     anon.expect("POST", "/api/mfa/totp/disable", 401, "disabling the app, anonymous", {"password": PASSWORD})
     anon.expect("POST", "/api/mfa/recovery-codes", 401, "new recovery codes, anonymous", {"password": PASSWORD})
+    anon.expect("POST", "/api/mfa/webauthn/register/begin", 401, "a passkey's options, anonymous")
+    anon.expect("POST", "/api/mfa/webauthn/register/finish", 401, "a passkey's registration, anonymous", {"credential": {}})
+    anon.expect("PATCH", "/api/mfa/webauthn/1", 401, "renaming a passkey, anonymous", {"name": "x"})
+    anon.expect("DELETE", "/api/mfa/webauthn/1", 401, "removing a passkey, anonymous")
     anon.expect("POST", "/api/logout", 204, "logout, anonymous")
 
     # CSRF: every unsafe operation, each way the check fails.
@@ -609,7 +734,13 @@ def service_and_anonymous(v, port):
               ("POST", "/api/mfa/totp/setup", None),
               ("POST", "/api/mfa/totp/confirm", {"code": "123456"}),
               ("POST", "/api/mfa/totp/disable", {"password": PASSWORD}),
-              ("POST", "/api/mfa/recovery-codes", {"password": PASSWORD})]
+              ("POST", "/api/mfa/recovery-codes", {"password": PASSWORD}),
+              ("POST", "/api/login/webauthn/begin", {}),
+              ("POST", "/api/login/webauthn/finish", {"credential": {}}),
+              ("POST", "/api/mfa/webauthn/register/begin", None),
+              ("POST", "/api/mfa/webauthn/register/finish", {"credential": {}}),
+              ("PATCH", "/api/mfa/webauthn/1", {"name": "x"}),
+              ("DELETE", "/api/mfa/webauthn/1", None)]
     no_cookie = Api(port, v, "192.0.2.2")
     ways = [("no CSRF cookie", no_cookie, {}, True),
             ("no CSRF token", anon, {}, False),
@@ -626,7 +757,8 @@ def service_and_anonymous(v, port):
                        ("/api/password/forgot", {"email": "x@example.com"}),
                        ("/api/password/reset", {"email": "x@example.com", "code": "1", "new_password": PASSWORD}),
                        ("/api/email/confirm", {"key": "x"}),
-                       ("/api/login/mfa", {"code": "123456"})):
+                       ("/api/login/mfa", {"code": "123456"}),
+                       ("/api/login/webauthn/finish", {"credential": {}})):
         anon.expect("POST", path, 415, "form-encoded", raw=b"a=b", content_type="application/x-www-form-urlencoded")
         anon.expect("POST", path, 415, "no Content-Type", raw=json.dumps(body).encode(), content_type=None)
         r = anon.expect("POST", path, 400, "not JSON", raw=b"{not json")
@@ -651,6 +783,23 @@ def service_and_anonymous(v, port):
     r = anon.expect("POST", "/api/login/mfa", 400, "a recovery code without a first step",
                     {"recovery_code": "aaaa-bbbb-cccc"})
     expect((r.json or {}).get("error") == "invalid_code", "no pending login is invalid_code: %r" % r)
+
+    # A passkey alone, anonymous: the options (the body is not read), a passkey nobody has, no challenge.
+    stranger = Authenticator(site_origin(port))
+    r = anon.expect("POST", "/api/login/webauthn/finish", 400, "a passkey before any options",
+                    {"credential": stranger.get({"challenge": b64url(os.urandom(32)), "rpId": "127.0.0.1"})})
+    expect((r.json or {}).get("error") == "invalid_credential", "no challenge is invalid_credential: %r" % r)
+    r = anon.expect("POST", "/api/login/webauthn/begin", 200, "a passkey alone's options, no body")
+    expect(bool(r.header("Set-Cookie")), "the options make a session for the challenge: %s" % r.headers)
+    r = anon.expect("POST", "/api/login/webauthn/begin", 200, "the options, a body that is not read",
+                    raw=b"not read", content_type="text/plain")
+    options = r.json or {}
+    expect(options.get("rpId") == "127.0.0.1" and options.get("allowCredentials") == [] and
+           options.get("userVerification") == "required", "a passkey alone: any passkey, verified: %r" % r)
+    r = anon.expect("POST", "/api/login/webauthn/finish", 400, "a passkey nobody registered",
+                    {"credential": stranger.get(options)})
+    expect((r.json or {}).get("error") == "invalid_credential", "an unknown passkey is invalid_credential: %r" % r)
+    anon.expect("GET", "/api/me", 401, "me after a refused passkey")
 
 
 def signed_up(v, port, sink, name, address):
@@ -838,6 +987,153 @@ def mfa(v, port, sink):
     expect(set(r.json or {}) == {"id", "username"}, "logged in by the password alone: %r" % r)
 
 
+def passkeys(v, port, sink, db):
+    """Passkeys (the software Authenticator above): registration and each refusal, renaming, the two-step
+    login with a passkey (no user verification needed), a passkey alone (user verification needed; a replay
+    refused by the counter), recovery codes with a passkey, removal (the password only for the last factor,
+    which takes the recovery codes with it), another user's passkey, and a passkey alone for an address no
+    longer confirmed (GATEHOUSE_EMAIL_VERIFICATION=mandatory)."""
+    origin = site_origin(port)
+    eve, _, _ = signed_up(v, port, sink, "eve", "192.0.2.30")
+    laptop = Authenticator(origin)
+    for method, path, body in (("POST", "/api/mfa/webauthn/register/finish", {"credential": {}}),
+                               ("PATCH", "/api/mfa/webauthn/1", {"name": "x"})):
+        eve.expect(method, path, 415, "form-encoded", raw=b"a=b", content_type="application/x-www-form-urlencoded")
+        eve.expect(method, path, 415, "no Content-Type", raw=json.dumps(body).encode(), content_type=None)
+        r = eve.expect(method, path, 400, "not JSON", raw=b"{not json")
+        expect((r.json or {}).get("error") == "malformed_json", "not JSON is malformed_json: %r" % r)
+        eve.expect(method, path, 400, "a JSON array", raw=b"[1, 2]")
+        first = next(iter(body))
+        r = eve.expect(method, path, 400, "a field of the wrong type", {first: 5})
+        expect((r.json or {}).get("errors", {}).get(first) == ["This field is required."], "%s: %r" % (path, r))
+
+    # Registration: not begun, another origin, the challenge used up, then right; the same authenticator again.
+    r = eve.expect("POST", "/api/mfa/webauthn/register/finish", 400, "a registration not begun",
+                   {"credential": laptop.create({"rp": {"id": "127.0.0.1"}, "user": {"id": "AAAAAAAAAAE"},
+                                                 "challenge": b64url(os.urandom(32))})})
+    expect((r.json or {}).get("errors", {}).get("credential") == ["Start the registration again."], "%r" % r)
+    r = eve.expect("POST", "/api/mfa/webauthn/register/begin", 200, "a passkey's options (the body is not read)",
+                   raw=b"not read", content_type="text/plain")
+    options = r.json or {}
+    expect(options.get("rp", {}).get("id") == "127.0.0.1" and options.get("user", {}).get("name") == "eve" and
+           options.get("excludeCredentials") == [], "the options: this site, eve, nothing to exclude: %r" % r)
+    r = eve.expect("POST", "/api/mfa/webauthn/register/finish", 400, "a passkey made for another origin",
+                   {"credential": laptop.create(options, origin="https://evil.example")})
+    expect((r.json or {}).get("errors", {}).get("credential") ==
+           ["The passkey could not be registered. Try again. (the origin is not this site's)"], "%r" % r)
+    r = eve.expect("POST", "/api/mfa/webauthn/register/finish", 400, "the challenge used up",
+                   {"credential": laptop.create(options)})
+    expect((r.json or {}).get("errors", {}).get("credential") == ["Start the registration again."], "%r" % r)
+    pid = register_passkey(eve, laptop, "a passkey registered", name="laptop")
+    r = eve.expect("POST", "/api/mfa/webauthn/register/begin", 200, "the options exclude it")
+    expect((r.json or {}).get("excludeCredentials") == [laptop.descriptor()], "eve's passkey excluded: %r" % r)
+    r = eve.expect("POST", "/api/mfa/webauthn/register/finish", 400, "the same authenticator again",
+                   {"credential": laptop.create(r.json or {})})
+    expect((r.json or {}).get("errors", {}).get("credential") == ["This passkey is registered already."], "%r" % r)
+    r = eve.expect("GET", "/api/mfa", 200, "a passkey")
+    keys = (r.json or {}).get("webauthn") or [{}]
+    expect(len(keys) == 1 and keys[0].get("id") == pid and keys[0].get("name") == "laptop" and
+           keys[0].get("last_used", "") is None and (r.json or {}).get("totp") is False, "one passkey, unused: %r" % r)
+    r = eve.expect("PATCH", "/api/mfa/webauthn/%d" % pid, 200, "renaming the passkey", {"name": "work laptop"})
+    expect(r.json == {"id": pid, "name": "work laptop"}, "renamed: %r" % r)
+    eve.expect("PATCH", "/api/mfa/webauthn/999999", 404, "renaming no passkey", {"name": "x"})
+    eve.expect("PATCH", "/api/mfa/webauthn/laptop", 404, "renaming, an id that is not a number", {"name": "x"})
+
+    # The two-step login: the password, then the passkey (user verification not needed).
+    phone = Api(port, v, "192.0.2.31")
+    phone.send("GET", "/api/csrf")
+    r = phone.expect("POST", "/api/login", 200, "the password of a user with a passkey",
+                     {"username": "eve", "password": PASSWORD})
+    expect(r.json == {"mfa_required": True, "methods": ["webauthn"]}, "a second step with the passkey: %r" % r)
+    phone.expect("GET", "/api/me", 401, "me, the passkey pending")
+    r = phone.expect("POST", "/api/login/webauthn/begin", 200, "the second step's options", {})
+    options = r.json or {}
+    expect(options.get("allowCredentials") == [laptop.descriptor()] and options.get("userVerification") == "preferred",
+           "the pending user's passkey, verification preferred: %r" % r)
+    r = phone.expect("POST", "/api/login/webauthn/finish", 400, "the second step, a wrong signature",
+                     {"credential": laptop.get(options, bad_signature=True)})
+    expect((r.json or {}).get("error") == "invalid_credential", "a wrong signature is invalid_credential: %r" % r)
+    r = passkey_login(phone, laptop, 200, "the second step with the passkey, not verified", flags=0x01)
+    expect(set(r.json or {}) == {"id", "username"} and r.json["username"] == "eve", "eve logged in: %r" % r)
+    phone.expect("GET", "/api/me", 200, "me after the passkey")
+
+    # A passkey alone: user verification required; a replay is refused (the counter did not grow).
+    tablet = Api(port, v, "192.0.2.32")
+    tablet.send("GET", "/api/csrf")
+    r = tablet.expect("POST", "/api/login/webauthn/begin", 200, "a passkey alone's options, a username not used",
+                      {"username": "eve"})
+    options = r.json or {}
+    expect(options.get("allowCredentials") == [] and options.get("userVerification") == "required",
+           "no pending login: any passkey, verified: %r" % r)
+    r = tablet.expect("POST", "/api/login/webauthn/finish", 400, "a passkey alone, not verified",
+                      {"credential": laptop.get(options, flags=0x01)})
+    expect((r.json or {}).get("error") == "invalid_credential", "no user verification is invalid_credential: %r" % r)
+    r = tablet.expect("POST", "/api/login/webauthn/begin", 200, "the options again")
+    good = laptop.get(r.json or {})
+    r = tablet.expect("POST", "/api/login/webauthn/finish", 200, "a passkey alone", {"credential": good})
+    expect((r.json or {}).get("username") == "eve", "eve, no password: %r" % r)
+    tablet.expect("GET", "/api/me", 200, "me after a passkey alone")
+    r = tablet.expect("POST", "/api/login/webauthn/finish", 400, "the same answer again", {"credential": good})
+    expect((r.json or {}).get("error") == "invalid_credential", "the challenge is used up: %r" % r)
+    tablet.expect("POST", "/api/login/webauthn/begin", 200, "options for a replay")
+    r = tablet.expect("POST", "/api/login/webauthn/finish", 400, "a replayed assertion", {"credential": good})
+    expect((r.json or {}).get("error") == "invalid_credential", "the counter did not grow: %r" % r)
+    r = eve.expect("GET", "/api/mfa", 200, "a passkey used")
+    keys = (r.json or {}).get("webauthn") or [{}]
+    expect(keys[0].get("name") == "work laptop" and isinstance(keys[0].get("last_used"), str), "used: %r" % r)
+
+    # Recovery codes with a passkey; a second passkey; another user's passkeys are none of theirs.
+    r = eve.expect("POST", "/api/mfa/recovery-codes", 200, "recovery codes with a passkey", {"password": PASSWORD})
+    expect(len(set((r.json or {}).get("recovery_codes") or [])) == 10, "ten codes: %r" % r)
+    laptop2 = Api(port, v, "192.0.2.33")
+    laptop2.send("GET", "/api/csrf")
+    r = laptop2.expect("POST", "/api/login", 200, "the password, a passkey and recovery codes",
+                       {"username": "eve", "password": PASSWORD})
+    expect(r.json == {"mfa_required": True, "methods": ["webauthn", "recovery_code"]}, "two methods: %r" % r)
+    desk = Authenticator(origin)
+    second = register_passkey(eve, desk, "a second passkey, no name")
+    r = eve.expect("GET", "/api/mfa", 200, "two passkeys")
+    expect([k.get("name") for k in (r.json or {}).get("webauthn", [])] == ["work laptop", "Passkey"] and
+           (r.json or {}).get("recovery_codes_remaining") == 10, "two passkeys, the second named Passkey: %r" % r)
+    gil, _, _ = signed_up(v, port, sink, "gil", "192.0.2.34")
+    key = Authenticator(origin)
+    register_passkey(gil, key, "gil's passkey")
+    r = gil.expect("PATCH", "/api/mfa/webauthn/%d" % pid, 404, "renaming another user's passkey", {"name": "mine"})
+    expect((r.json or {}).get("error") == "not_found", "not gil's: %r" % r)
+    gil.expect("DELETE", "/api/mfa/webauthn/%d" % pid, 404, "removing another user's passkey", {"password": PASSWORD})
+
+    # Removal: no password while another factor is left; the last one needs it, and takes the recovery codes.
+    eve.expect("DELETE", "/api/mfa/webauthn/999999", 404, "removing no passkey")
+    eve.expect("DELETE", "/api/mfa/webauthn/%d" % pid, 204, "removing a passkey, another left")
+    r = eve.expect("DELETE", "/api/mfa/webauthn/%d" % second, 400, "removing the last passkey without the password")
+    expect("password" in (r.json or {}).get("errors", {}), "the password is named: %r" % r)
+    r = eve.expect("DELETE", "/api/mfa/webauthn/%d" % second, 400, "removing the last passkey, a wrong password",
+                   {"password": "not it"})
+    expect("password" in (r.json or {}).get("errors", {}), "the password is named: %r" % r)
+    eve.expect("DELETE", "/api/mfa/webauthn/%d" % second, 204, "removing the last passkey (the type is not checked)",
+               {"password": PASSWORD}, content_type="text/plain")
+    r = eve.expect("GET", "/api/mfa", 200, "no passkey left")
+    expect(r.json == {"totp": False, "webauthn": [], "recovery_codes_remaining": 0}, "no factor: %r" % r)
+    r = laptop2.expect("POST", "/api/login", 200, "the password, no factor left", {"username": "eve", "password": PASSWORD})
+    expect(set(r.json or {}) == {"id", "username"}, "logged in by the password alone: %r" % r)
+
+    # gil's address changes behind the server's back (as Django's admin on the same database would): a
+    # passkey alone is then refused as a password would be.
+    conn = sqlite3.connect(db, timeout=5, isolation_level=None)
+    try:
+        conn.execute("UPDATE auth_user SET email = 'gil.new@example.com' WHERE username = 'gil'")
+    finally:
+        conn.close()
+    kiosk = Api(port, v, "192.0.2.35")
+    kiosk.send("GET", "/api/csrf")
+    r = passkey_login(kiosk, key, 403, "a passkey alone, the address not confirmed")
+    expect((r.json or {}).get("error") == "email_unconfirmed", "an unconfirmed address: %r" % r)
+    kiosk.expect("GET", "/api/me", 401, "me after an unconfirmed address")
+    r = kiosk.expect("POST", "/api/login", 403, "the password, the address not confirmed",
+                     {"username": "gil", "password": PASSWORD})
+    expect((r.json or {}).get("error") == "email_unconfirmed", "an unconfirmed address: %r" % r)
+
+
 def throttles(v, port, sink):
     # Logins: 5 failures of one client on one identifier.
     c = Api(port, v, "198.51.100.1")
@@ -881,6 +1177,23 @@ def throttles(v, port, sink):
         expect("password" in (r.json or {}).get("errors", {}), "the password is named: %r" % r)
     cy.expect("POST", "/api/mfa/totp/disable", 429, "disabling the app after 5 wrong passwords", {"password": PASSWORD})
     cy.expect("POST", "/api/mfa/recovery-codes", 429, "new recovery codes after 5 wrong passwords", {"password": PASSWORD})
+    # Removing the last passkey: a wrong password counts as a failed login.
+    hal, _, _ = signed_up(v, port, sink, "hal", "198.51.100.6")
+    key = Authenticator(site_origin(port))
+    passkey = register_passkey(hal, key, "hal's passkey")
+    for i in range(5):
+        r = hal.expect("DELETE", "/api/mfa/webauthn/%d" % passkey, 400, "the last passkey, a wrong password %d" % (i + 1),
+                       {"password": "not it"})
+        expect("password" in (r.json or {}).get("errors", {}), "the password is named: %r" % r)
+    hal.expect("DELETE", "/api/mfa/webauthn/%d" % passkey, 429, "removing the last passkey after 5 wrong passwords",
+               {"password": PASSWORD})
+    # Passkey logins: 5 refused assertions of one user's passkey from one client.
+    c = Api(port, v, "198.51.100.7")
+    c.send("GET", "/api/csrf")
+    for i in range(5):
+        r = passkey_login(c, key, 400, "a wrong signature %d" % (i + 1), bad_signature=True)
+        expect((r.json or {}).get("error") == "invalid_credential", "a wrong signature is invalid_credential: %r" % r)
+    passkey_login(c, key, 429, "the right passkey after 5 wrong signatures")
 
 
 class Redis:
@@ -913,7 +1226,8 @@ def run_b(v, gatehouse, tmp, sink):
     redis = Redis(tmp)
     db = os.path.join(tmp, "b.sqlite3")
     env = {"GATEHOUSE_DATABASE_URL": "sqlite:" + db, "GATEHOUSE_PBKDF2_ITERATIONS": "1000",
-           "GATEHOUSE_EMAIL_URL": sink.url, "GATEHOUSE_REDIS_URL": redis.url, "GATEHOUSE_ACCESS_LOG": "0"}
+           "GATEHOUSE_EMAIL_URL": sink.url, "GATEHOUSE_REDIS_URL": redis.url, "GATEHOUSE_ACCESS_LOG": "0",
+           "GATEHOUSE_SITE_URL": "http://gatehouse@127.0.0.1"}  # user information: no relying party, no passkeys
     proc, port = start_server(gatehouse, env, os.path.join(tmp, "b.log"))
     try:
         uma = Api(port, v)
@@ -925,6 +1239,9 @@ def run_b(v, gatehouse, tmp, sink):
         sid = ((r.json or {}).get("sessions") or [{"id": "0" * 24}])[0]["id"]
         key = confirmation_key(sink, "uma@example.com")
         expect(key is not None, "the confirmation link (B) arrived")
+        for path in ("/api/mfa/webauthn/register/begin", "/api/login/webauthn/begin"):
+            r = uma.expect("POST", path, 409, "passkeys off (B)")
+            expect((r.json or {}).get("error") == "passkeys_unavailable", "passkeys off: %s: %r" % (path, r))
         redis.stop()
         for method, path, body in (
                 ("POST", "/api/signup", {"username": "vic", "email": "vic@example.com", "password": PASSWORD}),
@@ -944,6 +1261,12 @@ def run_b(v, gatehouse, tmp, sink):
                 ("POST", "/api/mfa/totp/disable", {"password": PASSWORD}),
                 ("POST", "/api/mfa/recovery-codes", {"password": PASSWORD}),
                 ("POST", "/api/login/mfa", {"code": "123456"}),
+                ("POST", "/api/mfa/webauthn/register/begin", None),
+                ("POST", "/api/mfa/webauthn/register/finish", {"credential": {}}),
+                ("PATCH", "/api/mfa/webauthn/1", {"name": "x"}),
+                ("DELETE", "/api/mfa/webauthn/1", None),
+                ("POST", "/api/login/webauthn/begin", {}),
+                ("POST", "/api/login/webauthn/finish", {"credential": {}}),
                 ("POST", "/api/logout", None)):
             r = uma.expect(method, path, 503, "Redis down", body)
             if method != "HEAD":

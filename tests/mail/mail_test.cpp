@@ -2,6 +2,9 @@
 // package reads what to_mime() wrote and must get the original text back.
 #include <gtest/gtest.h>
 
+#include "gatehouse/core/random.h"
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,8 +18,10 @@ namespace {
 
 // Parses `mime` with Python's email package; returns "subject\nfrom\nto\nplain\nhtml".
 std::string parsed_by_python(const std::string& mime) {
+  // Names of this call's own: ctest runs the cases of this file in parallel processes.
   const auto dir = std::filesystem::temp_directory_path();
-  const std::string in = (dir / "gatehouse-mail-test.eml").string();
+  const std::string tag = std::to_string(::getpid()) + "-" + gatehouse::core::random_string(8);
+  const std::string in = (dir / ("gatehouse-mail-test-" + tag + ".eml")).string();
   std::ofstream(in, std::ios::binary) << mime;
   const std::string script =
       "import sys, email, email.policy\n"
@@ -25,7 +30,7 @@ std::string parsed_by_python(const std::string& mime) {
       "sys.stdout.write('\\n'.join([str(m['subject']), str(m['from']), str(m['to']),\n"
       "  plain.get_content().replace('\\r\\n', '\\n').rstrip('\\n') if plain else '',\n"
       "  html.get_content().rstrip('\\n') if html else '']))\n";
-  const std::string py = (dir / "gatehouse-mail-test.py").string();
+  const std::string py = (dir / ("gatehouse-mail-test-" + tag + ".py")).string();
   std::ofstream(py) << script;
   const std::string cmd = "/usr/bin/python3 " + py + " " + in;
   FILE* p = popen(cmd.c_str(), "r");
@@ -33,6 +38,8 @@ std::string parsed_by_python(const std::string& mime) {
   char buf[4096];
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   pclose(p);
+  std::filesystem::remove(in);
+  std::filesystem::remove(py);
   return out;
 }
 

@@ -36,16 +36,11 @@
 
 #include "gatehouse/auth/accounts.h"
 #include "gatehouse/auth/otp.h"
+#include "gatehouse/auth/pending.h"
 #include "gatehouse/auth/webauthn.h"
 
 namespace gatehouse::auth {
 
-inline constexpr const char* kPendingUser = "_mfa_pending_user_id";
-inline constexpr const char* kPendingBackend = "_mfa_pending_backend";
-inline constexpr const char* kPendingHash = "_mfa_pending_hash";
-inline constexpr const char* kPendingUntil = "_mfa_pending_until";  // Unix seconds
-inline constexpr const char* kPendingEnrolment = "_mfa_pending_enrolment";
-inline constexpr std::chrono::seconds kPendingLifetime{300};
 // A WebAuthn challenge in the session: "<purpose> <challenge> <unix seconds until>", single use.
 inline constexpr const char* kWebauthnChallenge = "_webauthn_challenge";
 
@@ -137,7 +132,8 @@ class Mfa {
   // field_errors (credential, name) for anything refused.
   Outcome finish_registration(const User& user, sessions::SessionRecord& session, const nlohmann::json& credential,
                               const std::string& name, const Client& client, webauthn::Credential& added);
-  // Renames one of the user's passkeys (false: not theirs).
+  // Renames one of the user's passkeys (false: not theirs). Names are cut to
+  // 64 characters; one that is empty or not UTF-8 becomes "Passkey".
   bool rename_passkey(const User& user, std::int64_t id, const std::string& name);
   // Removes one of the user's passkeys; when it is their last factor, only
   // with the right password (field_errors password), else `password` is

@@ -55,7 +55,8 @@ struct PasswordChangeGate {
 };
 http::Middleware password_change_gate(PasswordChangeGate gate = {});
 
-// The answer to an anonymous request: 401 for the API, a login redirect for a page.
+// The answer to an anonymous request: 401 for the API, a login redirect for a
+// page (to the second step, or to enrolment, when the session is pending one).
 http::Response refuse_anonymous(const http::Request& request, Audience audience);
 
 }  // namespace gatehouse::web
