@@ -22,8 +22,7 @@ import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { request } from "playwright-core";
-import { expect, fail, environment, startServer, launchChromium, strictContext, expectNoInlineScript,
-         finish } from "./harness.mjs";
+import { expect, environment, strictContext, expectNoInlineScript, step, runBrowserTest } from "./harness.mjs";
 
 const [gatehouse, deployment] = process.argv.slice(2);
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -50,15 +49,6 @@ env.GATEHOUSE_THROTTLE = "0";        // 150 signups from one address
 // ---- helpers ---------------------------------------------------------------------------
 
 let base = "";
-
-// A step that throws is one failure, named; the steps after it still run.
-async function step(name, body) {
-  try {
-    await body();
-  } catch (e) {
-    fail(`${name}: ${e.stack || e}`);
-  }
-}
 
 // What the steps do with one page.
 function tools(page) {
@@ -574,18 +564,9 @@ async function run(browser) {
   });
 }
 
-let proc = null, browser = null;
-try {
-  execFileSync(gatehouse, ["createsuperuser", "--username", "admin", "--email", "a@example.com", "--noinput"],
-               { env: { ...env, GATEHOUSE_SUPERUSER_PASSWORD: ADMIN_PASSWORD }, stdio: ["ignore", "pipe", "pipe"] });
-  ({ proc, base } = await startServer(gatehouse, env));
-  browser = await launchChromium();
-  await run(browser);
-} catch (e) {
-  fail(e);
-} finally {
-  await browser?.close();
-  proc?.kill("SIGTERM");
-  cleanup();
-}
-finish(`browser admin (${deployment})`);
+await runBrowserTest({
+  gatehouse, env, cleanup, label: `browser admin (${deployment})`,
+  before: () => execFileSync(gatehouse, ["createsuperuser", "--username", "admin", "--email", "a@example.com", "--noinput"],
+                             { env: { ...env, GATEHOUSE_SUPERUSER_PASSWORD: ADMIN_PASSWORD }, stdio: ["ignore", "pipe", "pipe"] }),
+  run: (browser, b) => { base = b; return run(browser); },
+});

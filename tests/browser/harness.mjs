@@ -103,6 +103,36 @@ export async function expectNoInlineScript(page) {
   expect(inline === 0, `no inline script or event handler on ${page.url()} (${inline} found)`);
 }
 
+// A step that throws is one failure, named; the steps after it still run.
+export async function step(name, body) {
+  try {
+    await body();
+  } catch (e) {
+    fail(`${name}: ${e.stack || e}`);
+  }
+}
+
+// The whole of a browser test: `before()` (which may set up the database),
+// `gatehouse serve` with `env`, Chromium, `run(browser, base)`; then
+// everything is stopped, `cleanup()` runs, and finish(label) exits.
+export async function runBrowserTest({ gatehouse, env, cleanup, label, before, run }) {
+  let proc = null, browser = null;
+  try {
+    if (before) await before();
+    let base;
+    ({ proc, base } = await startServer(gatehouse, env));
+    browser = await launchChromium();
+    await run(browser, base);
+  } catch (e) {
+    fail(e);
+  } finally {
+    await browser?.close();
+    proc?.kill("SIGTERM");
+    cleanup();
+  }
+  finish(label);
+}
+
 // Prints the server log if anything failed and the tally, and exits 1 on a failure.
 export function finish(label) {
   if (tally.failed) console.log("server log:\n" + log);

@@ -20,8 +20,7 @@ import { createHmac } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect, fail, environment, startServer, launchChromium, strictContext, expectNoInlineScript,
-         finish } from "./harness.mjs";
+import { expect, environment, strictContext, expectNoInlineScript, step, runBrowserTest } from "./harness.mjs";
 
 const [gatehouse, deployment] = process.argv.slice(2);
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -60,14 +59,6 @@ function totp(secret, steps = 0) {
 }
 
 // ---- pages ---------------------------------------------------------------------------------
-
-async function step(name, body) {
-  try {
-    await body();
-  } catch (e) {
-    fail(`${name}: ${e.stack || e}`);
-  }
-}
 
 async function newPage(browser, label) {
   const context = await strictContext(browser, label);
@@ -183,18 +174,9 @@ async function run(browser) {
   });
 }
 
-let proc = null, browser = null;
-try {
-  execFileSync(gatehouse, ["createsuperuser", "--username", "admin", "--email", "a@example.com", "--noinput"],
-               { env: { ...env, GATEHOUSE_SUPERUSER_PASSWORD: ADMIN_PASSWORD }, stdio: ["ignore", "pipe", "pipe"] });
-  ({ proc, base } = await startServer(gatehouse, env));
-  browser = await launchChromium();
-  await run(browser);
-} catch (e) {
-  fail(e);
-} finally {
-  await browser?.close();
-  proc?.kill("SIGTERM");
-  cleanup();
-}
-finish(`browser mfa (${deployment})`);
+await runBrowserTest({
+  gatehouse, env, cleanup, label: `browser mfa (${deployment})`,
+  before: () => execFileSync(gatehouse, ["createsuperuser", "--username", "admin", "--email", "a@example.com", "--noinput"],
+                             { env: { ...env, GATEHOUSE_SUPERUSER_PASSWORD: ADMIN_PASSWORD }, stdio: ["ignore", "pipe", "pipe"] }),
+  run: (browser, b) => { base = b; return run(browser); },
+});

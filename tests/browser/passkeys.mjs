@@ -20,7 +20,7 @@ import { createServer } from "node:net";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect, fail, environment, startServer, launchChromium, strictContext, finish } from "./harness.mjs";
+import { expect, environment, strictContext, step, runBrowserTest } from "./harness.mjs";
 
 const [gatehouse, deployment] = process.argv.slice(2);
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -36,14 +36,6 @@ function freePort() {
     const s = createServer();
     s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
   });
-}
-
-async function step(name, body) {
-  try {
-    await body();
-  } catch (e) {
-    fail(`${name}: ${e.stack || e}`);
-  }
 }
 
 // A JavaScript-enabled strict context with a virtual authenticator; the page and its helpers.
@@ -119,23 +111,14 @@ async function run(browser, base) {
   });
 }
 
-let proc = null, browser = null;
-try {
-  const port = await freePort();
-  const base = `http://localhost:${port}`;
-  env.GATEHOUSE_BIND = `127.0.0.1:${port}`;
-  env.GATEHOUSE_SITE_URL = base;
-  ({ proc } = await startServer(gatehouse, env));
-  browser = await launchChromium();
-  await run(browser, base);
-  if (process.env.GATEHOUSE_RECORD_WEBAUTHN) {
-    writeFileSync(process.env.GATEHOUSE_RECORD_WEBAUTHN, JSON.stringify({ origin: base, ...recording }, null, 2));
-  }
-} catch (e) {
-  fail(e);
-} finally {
-  await browser?.close();
-  proc?.kill("SIGTERM");
-  cleanup();
-}
-finish(`browser passkeys (${deployment})`);
+const port = await freePort();
+env.GATEHOUSE_BIND = `127.0.0.1:${port}`;
+env.GATEHOUSE_SITE_URL = `http://localhost:${port}`;
+await runBrowserTest({
+  gatehouse, env, cleanup, label: `browser passkeys (${deployment})`,
+  run: async (browser) => {
+    await run(browser, env.GATEHOUSE_SITE_URL);
+    if (process.env.GATEHOUSE_RECORD_WEBAUTHN)
+      writeFileSync(process.env.GATEHOUSE_RECORD_WEBAUTHN, JSON.stringify({ origin: env.GATEHOUSE_SITE_URL, ...recording }, null, 2));
+  },
+});
