@@ -38,6 +38,11 @@
     if (c.response.userHandle) response.userHandle = toB64url(c.response.userHandle);
     return { id: c.id, rawId: toB64url(c.rawId), type: c.type, response };
   }
+  // A path on this site, as the server's safe_next: one leading slash, no
+  // backslash, no control characters (browsers read "/\\evil" as "//evil").
+  function safeNext(path) {
+    return path.startsWith("/") && !path.startsWith("//") && !path.includes("\\") && !/[\x00-\x1f\x7f]/.test(path);
+  }
   function say(section, text) {
     const out = section.querySelector("[data-passkey-error]");
     if (out) { out.textContent = text; out.hidden = false; }
@@ -76,7 +81,7 @@
     const finish = await post(section, "/api/login/webauthn/finish", { credential: credentialJson(credential) });
     if (finish.status !== 200) return say(section, problem(finish));
     const next = section.querySelector("input[name=next]");
-    window.location.assign(next && next.value.startsWith("/") && !next.value.startsWith("//") ? next.value : "/accounts/profile/");
+    window.location.assign(next && safeNext(next.value) ? next.value : "/accounts/profile/");
   }
 
   for (const section of document.querySelectorAll("[data-passkey]")) {

@@ -53,7 +53,7 @@ std::string grouped(const std::string& secret) {
 Response second_step_page(Site& site, const Request& req, int status, const std::string& next,
                           const std::string& error = {}) {
   json c = base(req, "Two-factor authentication");
-  c["next"] = next;
+  c["next"] = safe_next(next, "");  // the page's script follows it after a passkey
   std::vector<std::string> methods;
   if (const auto u = pending_user(site, req)) {
     auto conn = site.db.acquire();
@@ -67,7 +67,8 @@ Response second_step_page(Site& site, const Request& req, int status, const std:
 }
 
 Response second_step_get(Site& site, Request& req) {
-  if (!pending_user(site, req) || awaiting_enrolment(req)) return Response::redirect(kLoginPage);
+  const std::string next = req.query_param("next").value_or("");
+  if (!pending_user(site, req) || awaiting_enrolment(req)) return Response::redirect(with_next(kLoginPage, next));
   return second_step_page(site, req, 200, req.query_param("next").value_or(""));
 }
 

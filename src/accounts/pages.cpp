@@ -179,6 +179,7 @@ void signup_post(Site& site, RequestPtr req, Responder respond) {
   if (!errors.empty()) return respond(form(site, *req, 400, kSignup, f, errors));
   site.accounts.signup({f.at("username"), f.at("email"), f.at("password1")}, client_of(*req), [&site, req, f, respond](auth::Outcome o) {
     if (o.ok()) o = log_in_user(site, *req, *o.user);
+    if (o.pending()) return respond(Response::redirect(second_step_url(o, kProfile)));  // enrol first
     if (!o.ok()) return respond(show(site, *req, kSignup, f, o, {{"password", "password2"}}));  // as Django's form
     respond(Response::redirect(kProfile));
   });

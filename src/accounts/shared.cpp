@@ -99,9 +99,9 @@ bool awaiting_enrolment(const http::Request& req) {
 auth::Outcome log_in_user(Site& site, http::Request& req, auth::User user) {
   auto record = session_copy(req);
   auth::Outcome o = site.accounts.log_in_user(user, client_of(req), *record);
-  if (o.ok()) {
+  if (o.ok() || o.pending()) {  // pending: the user must enrol a factor first (GATEHOUSE_MFA_REQUIRED)
     web::session(req).replace(std::move(*record));
-    web::set_user(req, std::move(user));
+    if (o.ok()) web::set_user(req, std::move(user));
     web::rotate_csrf_token(req);
   }
   return o;

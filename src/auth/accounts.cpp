@@ -120,26 +120,32 @@ bool factor_required(MfaRequirement requirement, const User& user) {
 // The session becomes a pending one (auth/mfa.h) under a new key: not
 // logged in, good for kPendingLifetime, naming the user for the second step.
 std::optional<Outcome> Accounts::second_step(sessions::SessionRecord& session, const User& user,
-                                             const std::string& backend, const Client& client) {
+                                             const std::string& backend, const Client& client, bool enrolment_only) {
   std::vector<std::string> methods;
   {
     auto c = parts_.db.acquire();
     methods = second_factor_methods(*c, user.id);
   }
   const bool enrol = methods.empty() && factor_required(options_.mfa_required, user);
-  if (methods.empty() && !enrol) return std::nullopt;
-  const auto existing = session.data.find(kSessionUserId);
-  if (existing != session.data.end() && existing->second != std::to_string(user.id)) session.data.clear();
-  for (const char* k : {kSessionUserId, kSessionBackend, kSessionHash}) session.data.erase(k);
+  if (!enrol && (methods.empty() || enrolment_only)) return std::nullopt;
+  // Nothing of another user's login, pending or complete, survives into this one.
+  const std::string id = std::to_string(user.id);
+  for (const char* k : {kSessionUserId, kPendingUser}) {
+    const auto other = session.data.find(k);
+    if (other != session.data.end() && other->second != id) session.data.clear();
+  }
+  for (const char* k : {kSessionUserId, kSessionBackend, kSessionHash, kPendingUser, kPendingBackend, kPendingHash,
+                        kPendingUntil, kPendingEnrolment, kWebauthnChallenge})
+    session.data.erase(k);
   if (!session.key.empty()) parts_.sessions.remove(session.key);
   const auto now = models::Timestamp::now(*options_.clock);
   session.key = sessions::SessionStore::new_key();
-  session.data[kPendingUser] = std::to_string(user.id);
+  session.data[kPendingUser] = id;
   session.data[kPendingBackend] = backend;
   session.data[kPendingHash] = session_auth_hash(user, options_.secret_key);
   session.data[kPendingUntil] = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>((now.time + kPendingLifetime).time_since_epoch()).count());
-  if (enrol) session.data[kPendingEnrolment] = "1";
+  if (enrol) session.data[kPendingEnrolment] = id;  // the user's own id: a flag left by another login cannot pass
   session.user_id.reset();
   session.created = session.last_seen = now;
   session.expire = models::Timestamp{now.time + kPendingLifetime};
@@ -154,6 +160,8 @@ Outcome Accounts::log_in_user(User& user, const Client& client, sessions::Sessio
   try {
     if (backend.empty())
       backend = options_.backends.empty() ? ModelBackend().name() : options_.backends.front()->name();
+    // A user who must have a factor and has none enrols first (after signup too).
+    if (auto pending = second_step(session, user, backend, client, true)) return std::move(*pending);
     auth::login(parts_.db, parts_.sessions, session, user, backend, options_.secret_key, client, options_.session_age,
                 *options_.clock);
   } catch (...) {

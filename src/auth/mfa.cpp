@@ -138,14 +138,20 @@ void Mfa::disable_totp(const User& user, std::string password, const Client& cli
 void Mfa::renew_recovery_codes(const User& user, std::string password, const Client& client,
                                std::vector<std::string>& codes, OutcomeDone done) {
   accounts_.check_password(user, std::move(password), client, done, [this, user, address = client.address, &codes, done] {
-    auto c = accounts_.parts().db.acquire();
-    db::Transaction tx(*c);
-    const auto methods = second_factor_methods(*c, user.id);
-    if (std::find_if(methods.begin(), methods.end(), [](const auto& m) { return m != "recovery_code"; }) == methods.end())
-      return done(Outcome::invalid({{"code", {"Set up an authenticator app or a passkey before recovery codes."}}}));
-    codes = otp::new_recovery_codes(*c, user.id, accounts_.options().secret_key);
-    notify(*c, user, kRecoveryCodesRenewed, address);
-    tx.commit();
+    {
+      auto c = accounts_.parts().db.acquire();
+      const auto methods = second_factor_methods(*c, user.id);
+      const bool factor = std::find_if(methods.begin(), methods.end(),
+                                       [](const auto& m) { return m != "recovery_code"; }) != methods.end();
+      if (factor) {
+        db::Transaction tx(*c);
+        codes = otp::new_recovery_codes(*c, user.id, accounts_.options().secret_key);
+        notify(*c, user, kRecoveryCodesRenewed, address);
+        tx.commit();
+      }
+      if (!factor) codes.clear();
+    }  // answered with no connection or write lock held: the answer saves the session on another
+    if (codes.empty()) return done(Outcome::invalid({{"code", {"Set up an authenticator app or a passkey before recovery codes."}}}));
     done(Outcome::success(user));
   });
 }
@@ -175,7 +181,8 @@ std::optional<User> Mfa::pending_user(const sessions::SessionRecord& session) {
 }
 
 bool Mfa::awaiting_enrolment(const sessions::SessionRecord& session) {
-  return session.data.count(kPendingUser) != 0 && session.data.count(kPendingEnrolment) != 0;
+  const auto user = session.data.find(kPendingUser), enrol = session.data.find(kPendingEnrolment);
+  return user != session.data.end() && enrol != session.data.end() && user->second == enrol->second;
 }
 
 Outcome Mfa::complete_login(sessions::SessionRecord& session, const SecondFactor& factor, const Client& client) {
@@ -221,6 +228,12 @@ Outcome Mfa::complete_enrolment(sessions::SessionRecord& session, const std::str
     return outcome_of(std::current_exception());
   }
   if (!user) return Outcome::refused();
+  try {
+    auto c = accounts_.parts().db.acquire();
+    if (!second_factor_methods(*c, user->id).empty()) return Outcome::refused();  // enrolment is for users without one
+  } catch (...) {
+    return outcome_of(std::current_exception());
+  }
   Outcome o = confirm_totp(*user, code, client, codes);
   if (!o.ok()) return o;
   return finish_pending(session, std::move(*user), client);

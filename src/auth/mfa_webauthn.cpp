@@ -189,7 +189,8 @@ Outcome Mfa::finish_authentication(sessions::SessionRecord& session, const nlohm
     std::optional<webauthn::Asserted> asserted;
     if (passkey && (!pending || passkey->user_id == pending->id))
       asserted = webauthn::verify_assertion(*rp_, *challenge, credential, *passkey);
-    const bool handle_ok = !asserted || asserted->user_handle.empty() ||
+    // Alone, the user handle names the user (WebAuthn 7.2 step 6); after a password it may be left out.
+    const bool handle_ok = !asserted || (pending && asserted->user_handle.empty()) ||
                            webauthn::user_of_handle(asserted->user_handle) == passkey->user_id;
     if (!asserted || !handle_ok || (!pending && !asserted->user_verified)) {
       throttle_.record_failure(account, client.address);
@@ -200,11 +201,19 @@ Outcome Mfa::finish_authentication(sessions::SessionRecord& session, const nlohm
       return Outcome::refused();
     }
     {
+      // The counter moves only forward, once: of two servers (or two requests) given one assertion, one wins.
       auto c = accounts_.parts().db.acquire();
-      c->execute("UPDATE gatehouse_webauthn_credential SET sign_count = ?, last_used = ? WHERE id = ?",
-                 {db::Value(static_cast<std::int64_t>(asserted->sign_count)),
-                  db::Value(models::format_timestamp(models::Timestamp::now(*accounts_.options().clock), c->engine())),
-                  db::Value(passkey->id)});
+      const auto count = static_cast<std::int64_t>(asserted->sign_count);
+      const auto moved = c->execute(
+          "UPDATE gatehouse_webauthn_credential SET sign_count = ?, last_used = ? WHERE id = ? AND "
+          "(sign_count < ? OR (sign_count = 0 AND ? = 0))",
+          {db::Value(count),
+           db::Value(models::format_timestamp(models::Timestamp::now(*accounts_.options().clock), c->engine())),
+           db::Value(passkey->id), db::Value(count), db::Value(count)});
+      if (moved.affected != 1) {
+        throttle_.record_failure(account, client.address);
+        return Outcome::refused();
+      }
     }
     throttle_.reset(account, client.address);
     if (pending) return finish_pending(session, *pending, client);

@@ -274,8 +274,10 @@ Verification use_recovery_code(db::Connection& conn, std::int64_t user_id, std::
   std::optional<StaticToken> match;
   for (const auto& d : devices)
     for (const auto& t : models::Manager<StaticToken>(conn).filter({models::eq("device_id", d.id)}).all()) {
+      // A hashed token ("!...") matches only through its hash: typing the stored value does not work.
+      const bool plain_token = !t.token.empty() && t.token[0] != '!';
       const bool same = core::constant_time_equal(t.token, hashed) |
-                        (!plain.empty() && core::constant_time_equal(t.token, std::string(code)));
+                        (plain_token && !plain.empty() && core::constant_time_equal(t.token, std::string(code)));
       if (same && !match) match = t;
     }
   const std::int64_t charged = match ? match->device_id : devices.front().id;

@@ -39,8 +39,52 @@ struct CborDeleter {
 };
 using Cbor = std::unique_ptr<cbor_item_t, CborDeleter>;
 
+// Whether `bytes` starts with one well-formed, definite-length CBOR item no
+// deeper than `depth` whose every declared length fits in the bytes left
+// (`end` gets where it ends). Checked before libcbor sees the bytes: libcbor
+// allocates what an array's or map's header claims, so five bytes could ask
+// it for gigabytes. WebAuthn's CBOR is definite-length (CTAP2 canonical form).
+bool plausible(std::string_view b, std::size_t& end, int depth = 8) {
+  std::size_t at = 0;
+  const auto item = [&](auto& self, int level) -> bool {
+    if (level > depth || at >= b.size()) return false;
+    const auto initial = static_cast<unsigned char>(b[at++]);
+    const unsigned major = initial >> 5, info = initial & 0x1Fu;
+    std::uint64_t value = info;
+    if (info >= 24 && info <= 27) {
+      const std::size_t n = std::size_t{1} << (info - 24);
+      if (b.size() - at < n) return false;
+      value = 0;
+      for (std::size_t i = 0; i < n; ++i) value = (value << 8) | static_cast<unsigned char>(b[at++]);
+    } else if (info > 27) {
+      return false;  // indefinite lengths and reserved values
+    }
+    const std::uint64_t left = b.size() - at;
+    switch (major) {
+      case 2: case 3:  // byte and text strings
+        if (value > left) return false;
+        at += static_cast<std::size_t>(value);
+        return true;
+      case 4: case 5: {  // arrays and maps: every item takes a byte at least
+        const std::uint64_t items = major == 5 ? value * 2 : value;
+        if (value > left || items > left) return false;
+        for (std::uint64_t i = 0; i < items; ++i)
+          if (!self(self, level + 1)) return false;
+        return true;
+      }
+      case 6: return self(self, level + 1);  // a tag and its item
+      default: return true;                  // integers, simple values, floats
+    }
+  };
+  if (!item(item, 0)) return false;
+  end = at;
+  return true;
+}
+
 // One CBOR item from the start of `bytes`; `read` gets how many bytes it took.
 Cbor load(std::string_view bytes, std::size_t* read = nullptr) {
+  std::size_t end = 0;
+  if (!plausible(bytes, end)) return nullptr;
   cbor_load_result result{};
   Cbor item(cbor_load(reinterpret_cast<cbor_data>(bytes.data()), bytes.size(), &result));
   if (result.error.code != CBOR_ERR_NONE) return nullptr;
@@ -122,8 +166,11 @@ Key rsa_key(const cbor_item_t* cose) {
       BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()), nullptr), &BN_free);
   std::unique_ptr<BIGNUM, decltype(&BN_free)> bn_e(
       BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), static_cast<int>(e->size()), nullptr), &BN_free);
+  // 2048 bits counted from the leading one (not the byte count), and an odd exponent of 3 or more.
+  if (!bn_n || !bn_e || BN_num_bits(bn_n.get()) < 2048 || !BN_is_odd(bn_e.get()) || BN_num_bits(bn_e.get()) < 2)
+    return nullptr;
   std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(), &OSSL_PARAM_BLD_free);
-  if (!bn_n || !bn_e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+  if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1)
     return nullptr;
   return key_from_params("RSA", bld.get());

@@ -435,6 +435,36 @@ TEST_P(MfaRequiredForAll, AUserWithoutAFactorEnrolsBeforeTheSessionIsComplete) {
   EXPECT_EQ(b.request("GET", "/api/me").status, 200) << "confirming completed the login";
 }
 
+// A pending enrolment of one account gives nothing to another login in the same session.
+TEST_P(MfaRequiredForAll, AnotherLoginInTheSessionDoesNotInheritTheEnrolment) {
+  std::int64_t bob = 0;
+  {
+    auto c = server_->database().acquire();
+    bob = auth::UserManager(*c).create_user("bob", "bob@example.com", kPassword).id;
+    models::Manager<auth::otp::TotpDevice>(*c).create(
+        {.user_id = bob, .name = "phone", .key = core::hex_encode(auth::otp::new_totp_key())});
+  }
+  Browser b = browser();
+  ASSERT_EQ(login(b).body["enrolment_required"], true);  // ada, who has no factor
+  Reply r = b.request("POST", "/api/login", json{{"username", "bob"}, {"password", kPassword}}.dump());
+  EXPECT_EQ(r.body, (json{{"mfa_required", true}, {"methods", {"totp"}}})) << "bob's own second step";
+  EXPECT_EQ(b.request("POST", "/api/mfa/totp/setup").status, 401) << "bob is not enrolling: no new app for him";
+  EXPECT_EQ(b.request("POST", "/api/mfa/totp/confirm", json{{"code", "123456"}}.dump()).status, 401);
+  EXPECT_EQ(b.request("GET", "/api/me").status, 401);
+}
+
+TEST_P(MfaRequiredForAll, ASignupOnThePagesEnrolsBeforeItsSessionIsComplete) {
+  Browser b = browser();
+  const Reply r = b.request("POST", "/accounts/signup/",
+                            form_body({{"username", "cyd"}, {"email", "cyd@example.com"}, {"password1", kPassword},
+                                       {"password2", kPassword}}),
+                            kForm);
+  ASSERT_EQ(r.status, 302) << r.raw;
+  EXPECT_NE(r.raw.find("Location: /accounts/mfa/totp/setup/?next=/accounts/profile/"), std::string::npos) << r.raw;
+  EXPECT_EQ(b.request("GET", "/api/me").status, 401) << "not logged in until a factor is confirmed";
+  EXPECT_EQ(b.request("GET", "/accounts/mfa/totp/setup/").status, 200);
+}
+
 INSTANTIATE_TEST_SUITE_P(Deployments, MfaRequiredForAll, ::testing::ValuesIn(testing::all_deployments()),
                          testing::deployment_name);
 

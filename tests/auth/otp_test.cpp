@@ -137,6 +137,10 @@ TEST_P(Devices, RecoveryCodesAreStoredHashedAndWorkOnce) {
     EXPECT_EQ(t.token[0], '!');
     for (const auto& code : codes) EXPECT_EQ(t.token.find(code.substr(0, 4)), std::string::npos) << "no code in clear";
   }
+  const std::string stored = models::Manager<StaticToken>(c()).all().first()->token;
+  EXPECT_EQ(use_recovery_code(c(), user_id_, stored, kSecret, clock_).verdict, Verdict::wrong)
+      << "the stored hash typed as a code is not a code";
+  clock_.advance(std::chrono::seconds(1));
   EXPECT_EQ(use_recovery_code(c(), user_id_, codes[3], kSecret, clock_).verdict, Verdict::accepted);
   EXPECT_EQ(recovery_codes_left(c(), user_id_), 9);
   clock_.advance(std::chrono::seconds(1));

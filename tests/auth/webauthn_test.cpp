@@ -56,6 +56,9 @@ TEST(Parsing, MalformedAuthenticatorDataIsRefusedWithAReason) {
   EXPECT_TRUE(d->user_present());
   EXPECT_TRUE(d->user_verified());
   EXPECT_EQ(d->sign_count, 7u);
+  EXPECT_FALSE(attestation_auth_data(std::string("\x9a\x10\x00\x00\x00", 5), &why))
+      << "an array header claiming 2^28 items in five bytes: refused before libcbor allocates for them";
+  EXPECT_FALSE(attestation_auth_data("\xbf\xff", &why)) << "indefinite lengths are not WebAuthn's";
   EXPECT_FALSE(cose_algorithm("\xa0"));  // an empty map
   EXPECT_FALSE(cose_algorithm(""));
   EXPECT_FALSE(attestation_auth_data("\x80"));  // an array

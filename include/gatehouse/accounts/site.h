@@ -83,7 +83,8 @@ bool awaiting_enrolment(const http::Request& req);
 // (/accounts/login/mfa/), or enrolment (/accounts/mfa/totp/setup/), with
 // `next` (checked there with safe_next).
 std::string second_step_url(const auth::Outcome& o, const std::string& next);
-// Logs `user` in without credentials (after signup: Django's login(request, user)).
+// Logs `user` in without credentials (after signup: Django's login(request, user));
+// `enrolment` (the session kept, pending) when the user must enrol a factor first.
 auth::Outcome log_in_user(Site& site, http::Request& req, auth::User user);
 // accounts.logout; the request's session ends (its cookie is deleted).
 auth::Outcome log_out(Site& site, http::Request& req);

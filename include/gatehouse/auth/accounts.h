@@ -90,7 +90,8 @@ class Accounts {
   // pending session instead: second_factor or enrolment (auth/mfa.h).
   void login(Credentials credentials, Client client, sessions::SessionRecord& session, OutcomeDone done);
   // Logs `user` in on `session` without credentials (after signup, as
-  // Django's login(request, user)), under the first backend's name (or `backend`).
+  // Django's login(request, user)), under the first backend's name (or `backend`);
+  // `enrolment` (a pending session) when a factor is required and the user has none.
   Outcome log_in_user(User& user, const Client& client, sessions::SessionRecord& session, std::string backend = {});
   // Sends user_logged_out and removes the session (the record is cleared).
   Outcome logout(sessions::SessionRecord& session, const std::optional<User>& user, const Client& client);
@@ -140,8 +141,10 @@ class Accounts {
                     sessions::SessionRecord& session, const OutcomeDone& done);
   void mark_password_change(sessions::SessionRecord& session, const User& user);
   // The password was right: a pending session when a factor is, or must be, there.
+  // `enrolment_only`: only the GATEHOUSE_MFA_REQUIRED case (a login without
+  // credentials, whose proof is the caller's: signup, a completed second step).
   std::optional<Outcome> second_step(sessions::SessionRecord& session, const User& user, const std::string& backend,
-                                     const Client& client);
+                                     const Client& client, bool enrolment_only = false);
   // Under the login throttle, checks `password` against the user's on the
   // pool; a wrong one counts against the client (so it cannot be guessed
   // here instead of at login) and answers field_errors on `field`; a right
