@@ -276,8 +276,9 @@ Verification use_recovery_code(db::Connection& conn, std::int64_t user_id, std::
     for (const auto& t : models::Manager<StaticToken>(conn).filter({models::eq("device_id", d.id)}).all()) {
       // A hashed token ("!...") matches only through its hash: typing the stored value does not work.
       const bool plain_token = !t.token.empty() && t.token[0] != '!';
-      const bool same = core::constant_time_equal(t.token, hashed) |
-                        (plain_token && !plain.empty() && core::constant_time_equal(t.token, std::string(code)));
+      const bool by_hash = core::constant_time_equal(t.token, hashed);  // both compared, whatever the first says
+      const bool by_plain = plain_token && !plain.empty() && core::constant_time_equal(t.token, std::string(code));
+      const bool same = by_hash || by_plain;
       if (same && !match) match = t;
     }
   const std::int64_t charged = match ? match->device_id : devices.front().id;
